@@ -1,0 +1,1 @@
+"""Prompt templates as text files, loaded by name."""
