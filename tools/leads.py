@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from tools.errors import DuplicateLeadError, UnknownLeadError
@@ -153,9 +154,7 @@ def map_leads(names: Sequence[str], source: str | Path | None = None) -> LeadMap
         lead = canonical_lead(raw, source)
         if lead in kept:
             first = kept[lead][1]
-            raise DuplicateLeadError(
-                source, f"channels {first!r} and {raw!r} are both lead {lead}"
-            )
+            raise DuplicateLeadError(source, f"channels {first!r} and {raw!r} are both lead {lead}")
         kept[lead] = (channel, raw)
     ordered = sorted(kept.items(), key=lambda item: _CANONICAL_INDEX[item[0]])
     return LeadMapping(
@@ -187,7 +186,7 @@ def is_canonical_order(lead_names: Sequence[str]) -> bool:
         positions = [_CANONICAL_INDEX[name] for name in lead_names]
     except KeyError:
         return False
-    return all(a < b for a, b in zip(positions, positions[1:], strict=False))
+    return all(a < b for a, b in pairwise(positions))
 
 
 def lead_index(lead_names: Sequence[str], lead: str) -> int | None:

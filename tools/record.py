@@ -116,9 +116,7 @@ class ECGRecord:
         if n_leads == 0 or n_samples == 0:
             raise SignalValueError(source, f"record is empty (shape {signal.shape})")
         if len(self.lead_names) != n_leads:
-            raise LeadError(
-                source, f"{len(self.lead_names)} lead names for {n_leads} signal rows"
-            )
+            raise LeadError(source, f"{len(self.lead_names)} lead names for {n_leads} signal rows")
         if len(set(self.lead_names)) != n_leads:
             raise LeadError(source, f"duplicated lead names {self.lead_names}")
         if self.lead_system == "standard" and not is_canonical_order(self.lead_names):
