@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
@@ -70,6 +70,8 @@ def _summary_table(summary: RecordSummary) -> Table:
     table.add_row("sampling rate", f"{summary.fs_hz:g} Hz")
     table.add_row("duration", f"{summary.duration_s:.2f} s ({summary.n_samples} samples)")
     table.add_row("leads", f"{', '.join(summary.lead_names)} ({summary.lead_system})")
+    if summary.original_lead_names != summary.lead_names:
+        table.add_row("as named in file", ", ".join(summary.original_lead_names))
     if summary.dropped_leads:
         table.add_row("dropped leads", ", ".join(summary.dropped_leads))
     demo = [f"{summary.age_years:g} y" if summary.age_years is not None else None, summary.sex]
@@ -103,6 +105,30 @@ def inspect(
         typer.echo(summary.model_dump_json(indent=2))
     else:
         console.print(_summary_table(summary))
+
+
+@app.command()
+def render(
+    record: RecordArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Image file: .png or .svg.")],
+    layout: Annotated[
+        str, typer.Option(help="gem: 12 x 1 + lead-II strip (GEM's input); 3x4: clinical layout.")
+    ] = "gem",
+    dpi: Annotated[int, typer.Option(help="Resolution; GEM's pages are 200 dpi.")] = 200,
+    dataset: DatasetOpt = None,
+    root: RootOpt = None,
+    fs: FsOpt = None,
+    leads: LeadsOpt = None,
+) -> None:
+    """Render a record as an ECG page (25 mm/s, 10 mm/mV, red grid, calibration pulse)."""
+    from tools.render import LAYOUTS, LayoutName, save_ecg_image
+
+    if layout not in LAYOUTS:
+        raise typer.BadParameter(f"choose one of {', '.join(LAYOUTS)}", param_hint="--layout")
+    with _record_errors():
+        ecg = _load(record, dataset, root, fs, leads)
+        path = save_ecg_image(ecg, output, layout=cast(LayoutName, layout), dpi=dpi)
+    console.print(f"wrote {path}")
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

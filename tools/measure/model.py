@@ -159,5 +159,5 @@ class Measurements(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def lead(self, name: str) -> LeadMeasurements | None:
-        """Measurements of one lead, or ``None`` when the lead is absent or unusable."""
+        """Measurements of one lead, or ``None`` when the lead has none (absent from the set)."""
         return next((lm for lm in self.leads if lm.lead == name), None)

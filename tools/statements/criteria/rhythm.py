@@ -1,0 +1,148 @@
+"""Rhythm: sinus rhythm and rate, sinus arrhythmia, atrial fibrillation, premature complexes.
+
+Atrial flutter has no rule: the measurement set has no atrial (F-wave) rate, and a regular
+narrow rhythm without detected P waves does not separate flutter from other supraventricular
+tachycardias. ``explain("AFLT", ...)`` therefore reports it as not assessable.
+"""
+
+from __future__ import annotations
+
+from tools.measure.model import BeatType
+from tools.statements import thresholds as th
+from tools.statements.criteria._base import (
+    Check,
+    Finding,
+    Rule,
+    RuleInput,
+    State,
+    all_of,
+    any_of,
+    compare,
+    number,
+    state_of,
+    within,
+)
+
+
+def _sinus_origin(inp: RuleInput) -> tuple[State, list[Check]]:
+    """P before (nearly) every beat, with a sinus P axis (else an upright P in lead II)."""
+    g = inp.g
+    p_fraction = compare("p_wave_fraction", g.p_wave_fraction, ">=", th.SINUS_P_FRACTION_MIN, None)
+    if number(g.p_axis_deg) is not None:
+        axis = within(
+            "p_axis_deg", g.p_axis_deg, th.SINUS_P_AXIS_MIN_DEG, th.SINUS_P_AXIS_MAX_DEG, "deg"
+        )
+    else:
+        lead_ii = inp.lead("II")
+        p_ii = lead_ii.p_amplitude_mv if lead_ii is not None else None
+        axis = compare("p_amplitude_mv", p_ii, ">", 0.0, "mV", lead="II", note="upright P")
+    evidence = [p_fraction, axis]
+    return all_of(state_of(e) for e in evidence), evidence
+
+
+def _sinus_with_rate(inp: RuleInput, rate: Check) -> Finding:
+    sinus, evidence = _sinus_origin(inp)
+    return Finding(all_of((sinus, state_of(rate))), (*evidence, rate))
+
+
+def sinus_rhythm(inp: RuleInput) -> Finding:
+    """Sinus P waves at 60-100 bpm (Mason 2007)."""
+    rate = within(
+        "heart_rate_bpm",
+        inp.g.heart_rate_bpm,
+        th.SINUS_BRADY_BELOW_BPM,
+        th.SINUS_TACHY_ABOVE_BPM,
+        "bpm",
+    )
+    return _sinus_with_rate(inp, rate)
+
+
+def sinus_tachycardia(inp: RuleInput) -> Finding:
+    """Sinus P waves at > 100 bpm (Mason 2007)."""
+    rate = compare("heart_rate_bpm", inp.g.heart_rate_bpm, ">", th.SINUS_TACHY_ABOVE_BPM, "bpm")
+    return _sinus_with_rate(inp, rate)
+
+
+def sinus_bradycardia(inp: RuleInput) -> Finding:
+    """Sinus P waves at < 60 bpm (Mason 2007)."""
+    rate = compare("heart_rate_bpm", inp.g.heart_rate_bpm, "<", th.SINUS_BRADY_BELOW_BPM, "bpm")
+    return _sinus_with_rate(inp, rate)
+
+
+def _beats_enough(inp: RuleInput) -> tuple[State, Check]:
+    """Enough beats to judge regularity; too few makes the rule not assessable (not "no")."""
+    evidence = compare("n_beats", inp.g.n_beats, ">=", th.RHYTHM_MIN_BEATS, None)
+    return (True if evidence.met else None), evidence
+
+
+def _classified_count(inp: RuleInput, beat_type: BeatType) -> int | None:
+    """Beats of one type, ``None`` when the beats were not classified (empty counts)."""
+    counts = inp.g.beat_counts
+    if sum(counts.values()) == 0:
+        return None
+    return counts.get(beat_type, 0)
+
+
+def _premature_total(inp: RuleInput) -> int | None:
+    sv = _classified_count(inp, "supraventricular_premature")
+    v = _classified_count(inp, "ventricular_premature")
+    return None if sv is None or v is None else sv + v
+
+
+def sinus_arrhythmia(inp: RuleInput) -> Finding:
+    """Sinus P waves with RR range > 120 ms or > 10% of the mean RR, no premature beats."""
+    g = inp.g
+    sinus, evidence = _sinus_origin(inp)
+    rr_min, rr_max, rr_mean = number(g.rr_min_ms), number(g.rr_max_ms), number(g.rr_mean_ms)
+    rr_range = None if rr_min is None or rr_max is None else rr_max - rr_min
+    absolute = compare("rr_range_ms", rr_range, ">", th.SINUS_ARRHYTHMIA_RR_RANGE_ABOVE_MS, "ms")
+    relative_value = None if rr_range is None or not rr_mean else rr_range / rr_mean
+    relative = compare(
+        "rr_range_fraction", relative_value, ">", th.SINUS_ARRHYTHMIA_RR_RANGE_ABOVE_FRACTION, None
+    )
+    premature = compare("premature_beats", _premature_total(inp), "<", 1, None)
+    enough, beats = _beats_enough(inp)
+    evidence += [beats, absolute, relative, premature]
+    variation = any_of((state_of(absolute), state_of(relative)))
+    state = all_of((sinus, enough, variation, state_of(premature)))
+    return Finding(state, tuple(evidence))
+
+
+def atrial_fibrillation(inp: RuleInput) -> Finding:
+    """No P waves and irregularly irregular RR (normalised RMSSD > 0.1, Dash 2009)."""
+    g = inp.g
+    enough, beats = _beats_enough(inp)
+    evidence = (
+        compare("p_wave_fraction", g.p_wave_fraction, "<=", th.AF_P_FRACTION_MAX, None),
+        compare("rr_irregularity", g.rr_irregularity, ">", th.AF_RR_IRREGULARITY_ABOVE, None),
+        beats,
+    )
+    return Finding(all_of((*(state_of(e) for e in evidence[:2]), enough)), evidence)
+
+
+def _premature(inp: RuleInput, beat_type: BeatType) -> Finding:
+    count = _classified_count(inp, beat_type)
+    evidence = compare(f"beat_counts.{beat_type}", count, ">=", th.PREMATURE_MIN_COUNT, "beats")
+    note = "beats not classified" if count is None else None
+    return Finding(state_of(evidence), (evidence,), note=note)
+
+
+def premature_atrial_complexes(inp: RuleInput) -> Finding:
+    """At least one beat classified supraventricular premature."""
+    return _premature(inp, "supraventricular_premature")
+
+
+def premature_ventricular_complexes(inp: RuleInput) -> Finding:
+    """At least one beat classified ventricular premature."""
+    return _premature(inp, "ventricular_premature")
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("SR", "sinus P waves, rate 60-100 bpm", th.MASON_2007, sinus_rhythm),
+    Rule("STACH", "sinus P waves, rate > 100 bpm", th.MASON_2007, sinus_tachycardia),
+    Rule("SBRAD", "sinus P waves, rate < 60 bpm", th.MASON_2007, sinus_bradycardia),
+    Rule("SARRH", "sinus P waves, RR range > 120 ms or > 10%", th.CHOU_2008, sinus_arrhythmia),
+    Rule("AFIB", "no P waves, irregular RR (nRMSSD)", th.DASH_2009, atrial_fibrillation),
+    Rule("PAC", "supraventricular premature beats", th.MASON_2007, premature_atrial_complexes),
+    Rule("PVC", "ventricular premature beats", th.MASON_2007, premature_ventricular_complexes),
+)
