@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from tools.errors import RecordError
 from tools.record import ECGRecord, RecordSummary
@@ -38,6 +39,13 @@ LeadsOpt = Annotated[
 ]
 
 
+class _PlainTable(Table):
+    """A table whose cells are plain text (record data may contain rich markup brackets)."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(*(Text(str(r)) if isinstance(r, str) else r for r in renderables), **kwargs)
+
+
 @contextmanager
 def _record_errors() -> Iterator[None]:
     """Turn record errors into one clear line and exit status 2."""
@@ -62,7 +70,9 @@ def _load(
 
 
 def _summary_table(summary: RecordSummary) -> Table:
-    table = Table(title=f"Record {summary.record_id}", show_header=False, title_justify="left")
+    table = _PlainTable(
+        title=f"Record {summary.record_id}", show_header=False, title_justify="left"
+    )
     table.add_column("field", style="bold")
     table.add_column("value")
     table.add_row("dataset", summary.dataset or "-")
@@ -129,6 +139,119 @@ def render(
         ecg = _load(record, dataset, root, fs, leads)
         path = save_ecg_image(ecg, output, layout=cast(LayoutName, layout), dpi=dpi)
     console.print(f"wrote {path}")
+
+
+def _lead_list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
+def _st_shifts(values: list[str] | None) -> dict[str, float]:
+    shifts: dict[str, float] = {}
+    for item in values or []:
+        lead, sep, mv = item.partition("=")
+        try:
+            shifts[lead.strip()] = float(mv)
+        except ValueError:
+            raise typer.BadParameter(f"expected LEAD=MV, got {item!r}", param_hint="--st") from None
+        if not sep:
+            raise typer.BadParameter(f"expected LEAD=MV, got {item!r}", param_hint="--st")
+    return shifts
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the WFDB record + truth.")],
+    hr: Annotated[float | None, typer.Option(help="Heart rate, 30-220 bpm (default 72).")] = None,
+    rhythm: Annotated[
+        str, typer.Option(help="sinus | sinus_arrhythmia | afib | aflutter")
+    ] = "sinus",
+    pr_ms: Annotated[
+        float | None, typer.Option(help="PR interval (> 200: 1st-degree block).")
+    ] = None,
+    qrs_ms: Annotated[float | None, typer.Option(help="QRS duration, 70-180 ms.")] = None,
+    qt_ms: Annotated[float | None, typer.Option(help="QT interval (default from QTc 400).")] = None,
+    conduction: Annotated[str, typer.Option(help="normal | rbbb | lbbb")] = "normal",
+    axis: Annotated[float, typer.Option(help="Frontal QRS axis, -90..180 degrees.")] = 60.0,
+    st: Annotated[
+        list[str] | None,
+        typer.Option(help="ST shift LEAD=MV or GROUP=MV (inferior, lateral, anterior, septal)."),
+    ] = None,
+    t_inverted: Annotated[
+        str | None, typer.Option(help="Leads with inverted T, e.g. V1,V2")
+    ] = None,
+    pac_every: Annotated[int | None, typer.Option(help="Every N-th beat premature atrial.")] = None,
+    pvc_every: Annotated[
+        int | None, typer.Option(help="Every N-th beat premature ventricular.")
+    ] = None,
+    amplitude_scale: Annotated[float, typer.Option(help="QRS voltage scale (LVH > 1).")] = 1.0,
+    duration: Annotated[float, typer.Option(help="Seconds.")] = 10.0,
+    fs: Annotated[float, typer.Option("--fs", help="Sampling rate in Hz.")] = 500.0,
+    baseline_wander: Annotated[float, typer.Option(help="Baseline wander amplitude, mV.")] = 0.0,
+    powerline: Annotated[float, typer.Option(help="Powerline amplitude, mV.")] = 0.0,
+    powerline_hz: Annotated[float, typer.Option(help="50 or 60 Hz.")] = 50.0,
+    muscle_noise: Annotated[float, typer.Option(help="Muscle-noise RMS, mV.")] = 0.0,
+    flat: Annotated[str | None, typer.Option(help="Flat leads, e.g. V3")] = None,
+    disconnected: Annotated[str | None, typer.Option(help="Lead-off leads, e.g. aVL")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same ECG).")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the ground truth as JSON.")
+    ] = False,
+) -> None:
+    """Write a synthetic 12-lead ECG (WFDB) and its ground truth (JSON) to a folder."""
+    from tools.synth import SynthSpec, synthesize, write_synthetic
+
+    with _record_errors():
+        spec = SynthSpec(
+            hr_bpm=hr,
+            rhythm=cast(Any, rhythm),
+            pr_ms=pr_ms,
+            qrs_ms=qrs_ms,
+            qt_ms=qt_ms,
+            conduction=cast(Any, conduction),
+            axis_deg=axis,
+            st_shift_mv=_st_shifts(st),
+            t_inverted_leads=_lead_list(t_inverted),
+            pac_every=pac_every,
+            pvc_every=pvc_every,
+            amplitude_scale=amplitude_scale,
+            duration_s=duration,
+            fs_hz=fs,
+            baseline_wander_mv=baseline_wander,
+            powerline_mv=powerline,
+            powerline_hz=powerline_hz,
+            muscle_noise_mv=muscle_noise,
+            flat_leads=_lead_list(flat),
+            disconnected_leads=_lead_list(disconnected),
+            seed=seed,
+        )
+        ecg = synthesize(spec)
+        path = write_synthetic(ecg, out)
+    if as_json:
+        typer.echo(ecg.truth.to_json(indent=2))
+    else:
+        console.print(_summary_table(ecg.record.summary()))
+        console.print(f"wrote {path}.hea/.dat and {path}.truth.json")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the demo's files.")] = Path(
+        "gem-agent-demo"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic ECG.")] = 7,
+) -> None:
+    """Run gem-agent on a built-in synthetic ECG (no data download, no model needed)."""
+    from tools.render import save_ecg_image
+    from tools.synth import SynthSpec, synthesize, write_synthetic
+
+    with _record_errors():
+        spec = SynthSpec(hr_bpm=68, pr_ms=220, axis_deg=-40, seed=seed, baseline_wander_mv=0.05)
+        ecg = synthesize(spec)
+        out.mkdir(parents=True, exist_ok=True)
+        base = write_synthetic(ecg, out)
+        page = save_ecg_image(ecg.record, out / f"{ecg.record.record_id}.png")
+    console.print(_summary_table(ecg.record.summary()))
+    console.print(f"record: {base}.hea   ground truth: {base}.truth.json   page: {page}")
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -237,6 +237,16 @@ class TestParseHeaderComments:
         info = parse_header_comments(["69 M 1085 1629 x1", "Aldomet, Inderal"])
         assert (info.age_years, info.sex) == (69, "M")
 
+    def test_synthetic_labels(self):
+        info = parse_header_comments(["synthetic ECG (tools.synth), seed 3", "labels: SR, RBBB"])
+        assert [(lab.code, lab.vocabulary) for lab in info.labels] == [
+            ("SR", "synthetic"),
+            ("RBBB", "synthetic"),
+        ]
+
+    def test_labels_line_without_marker_ignored(self):
+        assert parse_header_comments(["labels: SR"]).labels == ()
+
     def test_mitdb_unknown_age(self):
         info = parse_header_comments(["-1 M 742 654 x1"])
         assert (info.age_years, info.sex) == (None, "M")

@@ -64,6 +64,9 @@ _SEX_FIELD = re.compile(r"(?:^|[\s<])sex>?\s*:\s*(male|female|m|f)\b", re.IGNORE
 # MIT-BIH / QTDB first comment line: "<age> <sex> <ref> <ref> x<n>", e.g. "69 M 1085 1629 x1".
 _MITDB_LINE = re.compile(r"^\s*(-?\d{1,3}|\?)\s+([MF?])(?:\s|$)")
 _LUDB_DIAGNOSES = "<diagnoses>:"
+#: ``write_synthetic`` states its labels as ``labels: SR, RBBB`` after this marker line.
+_SYNTH_MARKER = "synthetic ecg (tools.synth)"
+_SYNTH_LABELS = re.compile(r"^labels:\s*(.*)$", re.IGNORECASE)
 _LUDB_RHYTHM_PREFIX = "rhythm:"
 
 
@@ -290,14 +293,24 @@ def parse_header_comments(comments: Sequence[str]) -> HeaderInfo:
 
     Recognised: LUDB (``<age>: 51``, ``<sex>: F``, the lines after ``<diagnoses>:`` become
     LUDB labels), PTB (``age: 81``, ``sex: female``), European ST-T (``Age: 61  Sex: M``) and
-    MIT-BIH/QTDB (first line ``69 M 1085 1629 x1``). Unknown ages (``-1``, ``?``) give ``None``.
+    MIT-BIH/QTDB (first line ``69 M 1085 1629 x1``), and the ``labels:`` line of records written
+    by :func:`tools.synth.write_synthetic` (vocabulary ``synthetic``). Unknown ages (``-1``,
+    ``?``) give ``None``.
     """
     age: float | None = None
     sex: Sex | None = None
     labels: list[Label] = []
     in_diagnoses = False
+    synthetic = False
     for line in comments:
         text = line.strip()
+        if text.lower().startswith(_SYNTH_MARKER):
+            synthetic = True
+            continue
+        if synthetic and (match := _SYNTH_LABELS.match(text)):
+            codes = (code.strip() for code in match.group(1).split(","))
+            labels.extend(Label(code, "synthetic") for code in codes if code)
+            continue
         if in_diagnoses:
             label = ludb_label(text)
             if label is not None:
