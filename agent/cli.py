@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from agent.tables import PlainTable
 from tools.errors import RecordError
 from tools.record import ECGRecord, RecordSummary
 
@@ -21,7 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+#: Tables are wide; off a terminal (pipes, CI logs) print them at this width, not 80 columns.
+PIPE_WIDTH = 160
+console = Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
 err_console = Console(stderr=True)
 
 RecordArg = Annotated[
@@ -37,13 +42,6 @@ FsOpt = Annotated[float | None, typer.Option("--fs", help="Sampling rate in Hz (
 LeadsOpt = Annotated[
     str | None, typer.Option(help="Comma-separated lead names (.npy/.csv only), e.g. I,II,V1")
 ]
-
-
-class _PlainTable(Table):
-    """A table whose cells are plain text (record data may contain rich markup brackets)."""
-
-    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
-        super().add_row(*(Text(str(r)) if isinstance(r, str) else r for r in renderables), **kwargs)
 
 
 @contextmanager
@@ -70,9 +68,7 @@ def _load(
 
 
 def _summary_table(summary: RecordSummary) -> Table:
-    table = _PlainTable(
-        title=f"Record {summary.record_id}", show_header=False, title_justify="left"
-    )
+    table = PlainTable(title=f"Record {summary.record_id}", show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")
     table.add_row("dataset", summary.dataset or "-")
@@ -139,6 +135,43 @@ def render(
         ecg = _load(record, dataset, root, fs, leads)
         path = save_ecg_image(ecg, output, layout=cast(LayoutName, layout), dpi=dpi)
     console.print(f"wrote {path}")
+
+
+@app.command()
+def measure(
+    record: RecordArg,
+    dataset: DatasetOpt = None,
+    root: RootOpt = None,
+    fs: FsOpt = None,
+    leads: LeadsOpt = None,
+    per_beat: Annotated[
+        bool, typer.Option("--per-beat", help="Also GEM's 14 features for every beat and lead.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print quality + measurements.")] = False,
+) -> None:
+    """Measure a record: quality, intervals, axes, per-lead amplitudes, criteria statements."""
+    from agent.tables import global_table, lead_table, quality_table, statements_table
+    from tools.measure.features import gem_feature_text
+    from tools.measure.pipeline import measure_record
+
+    with _record_errors():
+        ecg = _load(record, dataset, root, fs, leads)
+        run = measure_record(ecg, per_beat=per_beat)
+    m = run.measurements
+    if as_json:
+        payload = {
+            "quality": run.quality.model_dump(mode="json"),
+            "measurements": m.model_dump(mode="json", by_alias=True),
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    console.print(quality_table(run.quality))
+    console.print(global_table(m))
+    console.print(lead_table(m))
+    console.print(statements_table(m))
+    if per_beat and m.beats is not None:
+        console.print(Text("Per-beat features (GEM serialisation)", style="bold"))
+        console.print(Text(gem_feature_text(m.beats.features)))
 
 
 def _lead_list(value: str | None) -> tuple[str, ...]:

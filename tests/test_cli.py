@@ -25,7 +25,7 @@ def synthetic_record(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class TestHelp:
-    @pytest.mark.parametrize("command", ["inspect", "render", "synth", "demo"])
+    @pytest.mark.parametrize("command", ["inspect", "measure", "render", "synth", "demo"])
     def test_each_command_has_help(self, command: str) -> None:
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
@@ -125,3 +125,33 @@ def test_demo_writes_record_truth_and_page(tmp_path: Path) -> None:
     (page,) = tmp_path.glob("*.png")
     assert Image.open(page).size == (2200, 1700)
     assert "1AVB" in result.output
+
+
+class TestMeasure:
+    def test_json(self, synthetic_record: Path) -> None:
+        result = runner.invoke(app, ["measure", str(synthetic_record), "--json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["quality"]["verdict"] in {"good", "degraded"}
+        assert data["measurements"]["global"]["heart_rate_bpm"] == pytest.approx(80, abs=2)
+        assert data["measurements"]["beats"]["features"] == []
+        codes = {s["code"] for s in data["measurements"]["statements"]}
+        assert "CRBBB" in codes
+
+    def test_per_beat_json(self, synthetic_record: Path) -> None:
+        result = runner.invoke(app, ["measure", str(synthetic_record), "--json", "--per-beat"])
+        features = json.loads(result.output)["measurements"]["beats"]["features"]
+        assert len(features) == 12 and features[0]["lead"] == "I"
+
+    def test_tables(self, synthetic_record: Path) -> None:
+        result = runner.invoke(app, ["measure", str(synthetic_record), "--per-beat"])
+        assert result.exit_code == 0, result.output
+        for title in ("Signal quality", "Global measurements", "Per-lead", "Statements"):
+            assert title in result.output
+        assert 'Lead V1: {"heart_rate"' in result.output
+
+    def test_bad_record(self, tmp_path: Path) -> None:
+        bad = tmp_path / "x.hea"
+        bad.write_text("not a header\n")
+        result = runner.invoke(app, ["measure", str(bad)])
+        assert result.exit_code == 2 and "x.hea" in result.output
