@@ -1,0 +1,257 @@
+"""P wave: presence by a fitted multi-lead vote, peak per lead, and scorer inputs.
+
+In each lead the P candidate is the largest interior extremum of the P/T-scale signal (against
+the PR-segment level) between the previous T wave and the QRS onset. Whether it is a P wave is
+scored by a logistic model of five candidate features (size relative to the QRS, isolation
+from other activity in the window, timing agreement with the lead's other beats and with the
+beat's other leads, correlation with the lead's median P waveform) and the record's RR
+irregularity; a beat has a P wave when the mean probability over usable leads is at least
+one half. Fibrillation and flutter waves are neither isolated nor locked to the QRS, so P is
+reported absent rather than invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tools.delineate.filters import ABS_COARSE, ABS_FINE, COARSE_MV, Channels
+from tools.delineate.params import (
+    P_GAP_MS,
+    P_ISOLATION_MS,
+    P_SEARCH_MS,
+    P_TIMING_TOLERANCE_MS,
+)
+from tools.delineate.scorer import BoundaryInputs
+from tools.delineate.windows import (
+    ABSENT,
+    local_maxima,
+    masked_argmax,
+    ms_to_samples,
+    nan_median,
+    take_last,
+    window_index,
+)
+
+#: Floor of amplitudes inside logarithms and of the level-feature normaliser (mV).
+_EPS_MV = 1e-3
+_MIN_AMPLITUDE_MV = 0.01
+#: Timing deviations are capped at this many tolerances (a miss is a miss).
+_MAX_TIMING_DEVIATION = 4.0
+
+#: Maps presence features ``[leads, beats, F]`` to probabilities ``[leads, beats]``.
+PresenceModel = Callable[[np.ndarray], np.ndarray]
+
+
+def logistic_presence(weights: np.ndarray) -> PresenceModel:
+    """Presence model from fitted logistic weights (features..., intercept)."""
+    w = np.asarray(weights, dtype=np.float64)
+
+    def model(features: np.ndarray) -> np.ndarray:
+        z = features @ w[:-1] + w[-1]
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
+    return model
+
+
+@dataclass(frozen=True)
+class PWave:
+    """P wave findings ``[leads, beats]`` and the inputs of its boundary scorers."""
+
+    peak: np.ndarray
+    amplitude_mv: np.ndarray
+    beat_has_p: np.ndarray
+    onset_inputs: BoundaryInputs
+    offset_inputs: BoundaryInputs
+
+
+@dataclass(frozen=True)
+class PCandidates:
+    """Each lead's P candidate (window index ``cand``) in its window ``[leads, beats, W]``."""
+
+    start: np.ndarray
+    idx: np.ndarray
+    inside: np.ndarray
+    dev: np.ndarray
+    cand: np.ndarray
+    amp: np.ndarray
+    found: np.ndarray
+
+    @property
+    def peak(self) -> np.ndarray:
+        return self.start + self.cand
+
+
+def _largest_extremum(
+    dev: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Largest interior extremum of ``dev`` (either sign): index, signed value, found."""
+    inner = mask.copy()
+    inner[..., 0] = False
+    inner[..., -1] = False
+    mag = np.abs(dev)
+    idx, found = masked_argmax(mag, local_maxima(mag) & inner)
+    return idx, np.where(found, take_last(dev, idx), 0.0), found
+
+
+def p_candidates(
+    ch: Channels,
+    global_on: np.ndarray,
+    prev_t_off: np.ndarray,
+    iso_level: np.ndarray,
+    fs_hz: float,
+) -> PCandidates:
+    """Largest deflection from the PR level between the previous T and the QRS onset."""
+    g_on = np.asarray(global_on, dtype=np.int64)
+    stop = g_on - ms_to_samples(P_GAP_MS, fs_hz)
+    start = np.maximum(g_on[None, :] - ms_to_samples(P_SEARCH_MS, fs_hz), prev_t_off)
+    start = np.maximum(start, 0)
+    valid = (stop[None, :] > start + 2) & ch.usable[:, None]
+    length = int(np.max(np.where(valid, stop[None, :] - start, 0), initial=0)) + 1
+    idx = window_index(start, length)
+    inside = (idx <= stop[None, :, None]) & valid[..., None]
+    dev = ch.window(COARSE_MV, start, length) - iso_level[..., None]
+    cand, amp, found = _largest_extremum(dev, inside)
+    return PCandidates(start, idx, inside, dev, cand, amp, found)
+
+
+def rr_irregularity(r_peaks: np.ndarray) -> float:
+    """Median absolute successive RR difference over the median RR (0 for < 3 beats).
+
+    Robust to isolated premature beats; high in atrial fibrillation.
+    """
+    rr = np.diff(np.asarray(r_peaks, dtype=np.float64))
+    if rr.size < 2:
+        return 0.0
+    return float(np.median(np.abs(np.diff(rr))) / max(float(np.median(rr)), 1.0))
+
+
+def _template_correlation(
+    c: PCandidates, lead_typical_ms: np.ndarray, global_on: np.ndarray, fs_hz: float
+) -> np.ndarray:
+    """Correlation of each beat's waveform around the lead's usual P time with the median."""
+    half = ms_to_samples(P_ISOLATION_MS, fs_hz)
+    typical = np.where(np.isfinite(lead_typical_ms), lead_typical_ms, -P_SEARCH_MS / 2)
+    centre = global_on[None, :] + np.round(typical * fs_hz / 1000.0).astype(np.int64)
+    rel = centre - c.start
+    w = np.clip(rel[..., None] + np.arange(-half, half + 1), 0, c.dev.shape[-1] - 1)
+    seg = np.take_along_axis(np.where(c.inside, c.dev, 0.0), w, axis=-1)
+    seg = seg - seg.mean(axis=-1, keepdims=True)
+    template = np.median(seg, axis=1, keepdims=True)
+    num = (seg * template).sum(axis=-1)
+    den = np.sqrt((seg**2).sum(axis=-1) * (template**2).sum(axis=-1)) + 1e-12
+    return num / den
+
+
+def p_presence_features(
+    c: PCandidates,
+    qrs_ptp: np.ndarray,
+    global_on: np.ndarray,
+    usable: np.ndarray,
+    irregularity: float,
+    fs_hz: float,
+) -> np.ndarray:
+    """Features ``[leads, beats, N_PRESENCE_FEATURES]`` of "this lead shows a P wave here".
+
+    Log size relative to the QRS peak-to-peak; log isolation (P over the largest deflection
+    farther than :data:`P_ISOLATION_MS` from it); timing deviation from the lead's median
+    and from the beat's median over leads (in :data:`P_TIMING_TOLERANCE_MS` units);
+    correlation with the lead's median P-region waveform; log RR irregularity.
+    """
+    size = np.log(np.abs(c.amp) + _EPS_MV) - np.log(qrs_ptp + _EPS_MV)
+    far = c.inside & (np.abs(c.idx - c.peak[..., None]) > ms_to_samples(P_ISOLATION_MS, fs_hz))
+    other = np.where(far, np.abs(c.dev), 0.0).max(axis=-1, initial=0.0)
+    isolation = np.log(np.abs(c.amp) + _EPS_MV) - np.log(other + _EPS_MV)
+    peak_ms = np.where(c.found, (c.peak - global_on[None, :]) * (1000.0 / fs_hz), np.nan)
+    lead_typical = nan_median(peak_ms, axis=1)[:, None]
+    beat_typical = nan_median(np.where(usable[:, None], peak_ms, np.nan), axis=0)[None, :]
+    tol = P_TIMING_TOLERANCE_MS
+    lead_dev = np.minimum(np.abs(peak_ms - lead_typical) / tol, _MAX_TIMING_DEVIATION)
+    beat_dev = np.minimum(np.abs(peak_ms - beat_typical) / tol, _MAX_TIMING_DEVIATION)
+    corr = _template_correlation(c, lead_typical, global_on, fs_hz)
+    irregular = np.full(size.shape, np.log(irregularity + 0.01))
+    feats = np.stack([size, isolation, lead_dev, beat_dev, corr, irregular], axis=-1)
+    feats = np.where(np.isfinite(feats), feats, _MAX_TIMING_DEVIATION)
+    return np.where(c.found[..., None], feats, 0.0)
+
+
+def find_p_waves(
+    ch: Channels,
+    c: PCandidates,
+    probability: np.ndarray,
+    global_on: np.ndarray,
+    qrs_on: np.ndarray,
+    iso_level: np.ndarray,
+    fs_hz: float,
+    follow_majority: tuple[int, np.ndarray] | None = None,
+) -> PWave:
+    """Decide P presence per beat and prepare the P onset/offset scorer inputs.
+
+    Parameters
+    ----------
+    ch
+        Channels of the record.
+    c
+        P candidates (:func:`p_candidates`).
+    probability
+        ``[leads, beats]`` presence probability of each candidate.
+    global_on
+        int ``[beats]`` global QRS onsets.
+    qrs_on
+        int ``[leads, beats]`` per-lead QRS onsets (-1 when absent).
+    iso_level
+        ``[leads, beats]`` PR-segment levels.
+    fs_hz
+        Sampling rate in Hz.
+    follow_majority
+        Optional ``(beat, voters)``: that beat (the median beat) has a P wave when most of
+        the ``voters`` (bool ``[beats]``, the beats it was built from) have one.
+
+    Returns
+    -------
+    PWave
+    """
+    g_on = np.asarray(global_on, dtype=np.int64)
+    voters = c.found & ch.usable[:, None]
+    prob = np.where(voters, probability, 0.0)
+    n_voters = np.maximum(ch.usable.sum(), 1)
+    has_p = prob.sum(axis=0) / n_voters >= 0.5
+    if follow_majority is not None:
+        beat, voting = follow_majority
+        votes = has_p[np.asarray(voting, dtype=bool)]
+        has_p[beat] = votes.size > 0 and votes.mean() >= 0.5
+    likely = voters & (prob >= 0.5)
+
+    # The beat's P time is the median over likely candidates; leads whose candidate is far
+    # from it take their largest extremum near it instead.
+    consensus = nan_median(np.where(likely, c.peak, np.nan), axis=0)
+    fallback = nan_median(np.where(voters, c.peak, np.nan), axis=0)
+    consensus = np.where(np.isfinite(consensus), consensus, fallback)
+    tol = ms_to_samples(P_TIMING_TOLERANCE_MS, fs_hz)
+    agree = likely & (np.abs(c.peak - consensus[None, :]) <= tol)
+    near = c.inside & (np.abs(c.idx - consensus[None, :, None]) <= tol)
+    alt, alt_amp, alt_found = _largest_extremum(c.dev, near)
+    use_alt = ~agree & alt_found
+    peak = np.where(use_alt, c.start + alt, c.peak)
+    amp = np.where(use_alt, alt_amp, c.amp)
+    present = has_p[None, :] & ch.usable[:, None] & (agree | alt_found)
+    peak = np.where(present, peak, ABSENT).astype(np.int64)
+
+    slopes = ch.window([ABS_FINE, ABS_COARSE], c.start, c.idx.shape[-1])
+    abs_fine = np.where(c.inside, slopes[0], 0.0)
+    abs_coarse = np.where(c.inside, slopes[1], 0.0)
+    lead_on = np.where(qrs_on >= 0, qrs_on, g_on[None, :])
+    common = {
+        "fine_scale": np.maximum(abs_fine.max(axis=-1, initial=0.0), 1e-9),
+        "coarse_scale": np.maximum(abs_coarse.max(axis=-1, initial=0.0), 1e-9),
+        "amplitude": np.maximum(np.abs(amp), _MIN_AMPLITUDE_MV),
+        "polarity": np.where(amp >= 0, 1.0, -1.0),
+        "baseline_mv": iso_level,
+    }
+    onset = BoundaryInputs(anchor=peak, lo=c.start, hi=peak - 1, **common)
+    offset = BoundaryInputs(
+        anchor=peak, lo=peak + 1, hi=np.minimum(lead_on, g_on[None, :]) - 1, **common
+    )
+    return PWave(peak, np.where(present, amp, 0.0), has_p, onset, offset)
