@@ -37,3 +37,13 @@ def dataset_dir(shared_data: Path):
         return folder
 
     return _get
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Built-in case base and other caches go to one folder shared by this run's workers,
+    never into the user's ``~/.cache``."""
+    import os
+
+    shared = tmp_path_factory.getbasetemp().parent / "gem-agent-cache"
+    os.environ.setdefault("GEM_AGENT_CACHE", str(shared))
