@@ -195,7 +195,7 @@ def _case_line(index: int, case: CaseLike) -> str:
 def measurement_summary(measurements: Measurements) -> str:
     """One compact line of the record's global measurements, statements and unusable leads."""
     g = measurements.global_
-    parts = [p for p in (_rate_part(g), *_interval_parts(g), _axis_part(g)) if p]
+    parts = [p for p in (_rate_part(g), *interval_parts(g), _axis_part(g)) if p]
     text = "; ".join(parts) if parts else "no global measurement available"
     if measurements.statements:
         text += ". Criteria statements: " + "; ".join(
@@ -216,13 +216,19 @@ def _rate_part(g: GlobalMeasurements) -> str | None:
     return text
 
 
-def _interval_parts(g: GlobalMeasurements) -> list[str]:
-    named = (
-        ("P duration", g.p_duration_ms),
-        ("PR", g.pr_ms),
-        ("QRS", g.qrs_ms),
-        ("QT", g.qt_ms),
-    )
+#: Interval names: compact (prompt context) and prose (the criteria narrative), in that order.
+_INTERVAL_NAMES: dict[str, tuple[str, str]] = {
+    "p_duration_ms": ("P duration", "P-wave duration"),
+    "pr_ms": ("PR", "PR interval"),
+    "qrs_ms": ("QRS", "QRS duration"),
+    "qt_ms": ("QT", "QT interval"),
+}
+
+
+def interval_parts(g: GlobalMeasurements, *, prose: bool = False) -> list[str]:
+    """``"PR 160 ms"``-style parts for the global intervals and QTc (Bazett) that exist."""
+    order = ("pr_ms", "p_duration_ms", "qrs_ms", "qt_ms") if prose else tuple(_INTERVAL_NAMES)
+    named = [(_INTERVAL_NAMES[key][int(prose)], getattr(g, key)) for key in order]
     parts = [f"{label} {fmt_ms(v)}" for label, v in named if v is not None]
     if g.qtc_bazett_ms is not None:
         parts.append(f"QTc {fmt_ms(g.qtc_bazett_ms)} (Bazett)")

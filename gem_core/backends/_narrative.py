@@ -20,6 +20,7 @@ from gem_core.prompting import (
     fmt_deg,
     fmt_ms,
     fmt_mv,
+    interval_parts,
     join_leads,
     round_mv,
 )
@@ -143,15 +144,7 @@ def _rhythm_sentence(g: GlobalMeasurements, statements: Sequence[Statement]) -> 
 
 
 def _interval_sentence(g: GlobalMeasurements) -> str | None:
-    named = (
-        ("PR interval", g.pr_ms),
-        ("P-wave duration", g.p_duration_ms),
-        ("QRS duration", g.qrs_ms),
-        ("QT interval", g.qt_ms),
-    )
-    parts = [f"{label} {fmt_ms(v)}" for label, v in named if v is not None]
-    if g.qtc_bazett_ms is not None:
-        parts.append(f"QTc {fmt_ms(g.qtc_bazett_ms)} (Bazett)")
+    parts = interval_parts(g, prose=True)
     return ", ".join(parts) + "." if parts else None
 
 
