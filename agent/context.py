@@ -11,11 +11,13 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from agent.settings import AgentSettings
 from agent.state import RecordRef
 from tools.errors import RecordError
 from tools.measure.pipeline import MeasurementRun, measure_record
-from tools.quality import QualityReport
+from tools.quality import QualityReport, check_record_quality
 from tools.record import ECGRecord
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ class RecordCache:
     def __init__(self) -> None:
         self._records: dict[str, ECGRecord] = {}
         self._runs: dict[str, MeasurementRun] = {}
+        self._beats: dict[str, np.ndarray] = {}
 
     @staticmethod
     def key(ref: RecordRef) -> str:
@@ -51,11 +54,18 @@ class RecordCache:
             self._records[key] = _open(ref)
         return self._records[key]
 
+    def quality(self, ref: RecordRef) -> QualityReport:
+        """The quality gate's report; its R peaks are kept for the measurement."""
+        check = check_record_quality(self.record(ref))
+        self._beats[self.key(ref)] = check.r_peaks
+        return check.report
+
     def measurement(self, ref: RecordRef, quality: QualityReport | None = None) -> MeasurementRun:
-        """The record's measurement run (quality gate result reused when given)."""
+        """The record's measurement run (quality report and its R peaks reused when known)."""
         key = self.key(ref)
         if key not in self._runs:
-            self._runs[key] = measure_record(self.record(ref), quality=quality)
+            beats = self._beats.get(key) if quality is not None else None
+            self._runs[key] = measure_record(self.record(ref), quality=quality, r_peaks=beats)
         return self._runs[key]
 
 

@@ -14,7 +14,7 @@ from agent.report import build_report
 from agent.state import State
 from tools.errors import RecordError
 from tools.measure import Measurements
-from tools.quality import QualityReport, assess_record_quality
+from tools.quality import QualityReport
 
 Node = Callable[[State, Runtime[Context]], dict[str, Any]]
 
@@ -42,8 +42,7 @@ def load(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 @timed
 def assess_quality(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Per-lead signal quality, usable leads, overall verdict."""
-    record = runtime.context.cache.record(state["record_ref"])
-    quality = assess_record_quality(record)
+    quality = runtime.context.cache.quality(state["record_ref"])
     update: dict[str, Any] = {"quality": quality.model_dump(mode="json")}
     if quality.verdict == "unusable":
         reasons = [f.detail for f in quality.findings] or ["no usable lead"]

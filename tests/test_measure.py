@@ -182,3 +182,14 @@ class TestPipeline:
         assert run.quality.verdict == "unusable"
         assert run.measurements.leads == [] and run.measurements.statements == []
         assert run.measurements.global_.heart_rate_bpm is None
+
+
+def test_quality_beats_are_reused() -> None:
+    from tools.quality import check_record_quality
+
+    record = synthesize(SynthSpec(hr_bpm=75), seed=9).record
+    check = check_record_quality(record)
+    assert check.r_peaks.size == check.report.n_beats > 5
+    run = measure_record(record, quality=check.report, r_peaks=check.r_peaks[:6])
+    assert run.measurements.beats is not None
+    assert run.measurements.beats.r_peak_samples == check.r_peaks[:6].tolist()

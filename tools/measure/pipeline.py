@@ -23,7 +23,7 @@ from tools.measure.per_lead import lead_measurements
 from tools.measure.qtc import qtc_bazett_ms, qtc_framingham_ms, qtc_fridericia_ms, qtc_hodges_ms
 from tools.measure.rhythm import rr_stats
 from tools.measure.waves import baseline_mv, ms_to_samples
-from tools.quality import QualityReport, assess_quality
+from tools.quality import QualityReport, check_quality
 from tools.record import ECGRecord, Sex
 from tools.statements import evaluate_criteria
 
@@ -50,7 +50,11 @@ class MeasurementRun:
 
 
 def measure_record(
-    record: ECGRecord, *, quality: QualityReport | None = None, per_beat: bool = True
+    record: ECGRecord,
+    *,
+    quality: QualityReport | None = None,
+    r_peaks: np.ndarray | None = None,
+    per_beat: bool = True,
 ) -> MeasurementRun:
     """Measure an :class:`~tools.record.ECGRecord` (see :func:`measure_signal`)."""
     return measure_signal(
@@ -61,6 +65,7 @@ def measure_record(
         sex=record.sex,
         age_years=record.age_years,
         quality=quality,
+        r_peaks=r_peaks,
         per_beat=per_beat,
     )
 
@@ -74,6 +79,7 @@ def measure_signal(
     sex: Sex | None = None,
     age_years: float | None = None,
     quality: QualityReport | None = None,
+    r_peaks: np.ndarray | None = None,
     per_beat: bool = True,
 ) -> MeasurementRun:
     """Quality gate, R peaks, beat classes, delineation, measurements and criteria statements.
@@ -88,8 +94,10 @@ def measure_signal(
         Names of the rows (canonical names for the 12-lead measurements and criteria).
     record_id, sex, age_years
         Identify the record and choose sex/age-specific thresholds.
-    quality
-        A quality report already computed for this signal (computed here when omitted).
+    quality, r_peaks
+        The quality report and the R peaks it found (``tools.quality.check_quality``), when
+        already computed for this signal; the gate runs here when ``quality`` is omitted, and
+        the detector when ``r_peaks`` is.
     per_beat
         Also compute GEM's 14 per-beat features for every lead.
 
@@ -101,7 +109,8 @@ def measure_signal(
     names = tuple(lead_names)
     x = np.asarray(signal_mv, dtype=np.float64)
     if quality is None:
-        quality = assess_quality(x, fs_hz, names, record_id=record_id)
+        check = check_quality(x, fs_hz, names, record_id=record_id)
+        quality, r_peaks = check.report, check.r_peaks
     usable = np.array([name in quality.usable_leads for name in names], dtype=bool)
     empty = Measurements(
         record_id=record_id,
@@ -112,7 +121,8 @@ def measure_signal(
     )
     if not usable.any():
         return MeasurementRun(quality, empty, None, None)
-    r_peaks = detect_r_peaks(x, fs_hz, usable=usable, source=record_id)
+    if r_peaks is None:
+        r_peaks = detect_r_peaks(x, fs_hz, usable=usable, source=record_id)
     if r_peaks.size < MIN_BEATS:
         counted = empty.model_copy(update={"global_": GlobalMeasurements(n_beats=r_peaks.size)})
         return MeasurementRun(quality, counted, None, None)

@@ -4,7 +4,13 @@
 >>> report.verdict, report.usable_leads  # doctest: +SKIP
 """
 
-from tools.quality.assess import assess_quality, assess_record_quality
+from tools.quality.assess import (
+    QualityCheck,
+    assess_quality,
+    assess_record_quality,
+    check_quality,
+    check_record_quality,
+)
 from tools.quality.report import (
     FindingCode,
     LeadMetrics,
@@ -22,6 +28,7 @@ __all__ = [
     "LeadMetrics",
     "LeadQuality",
     "LeadReasonCode",
+    "QualityCheck",
     "QualityReason",
     "QualityReport",
     "RecordFinding",
@@ -29,4 +36,6 @@ __all__ = [
     "Verdict",
     "assess_quality",
     "assess_record_quality",
+    "check_quality",
+    "check_record_quality",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,6 +36,15 @@ from tools.record import ECGRecord
 _RANK: dict[str, int] = {"good": 0, "degraded": 1, "unusable": 2}
 
 
+@dataclass(frozen=True, eq=False)
+class QualityCheck:
+    """The quality report and the R peaks the gate found on the usable leads (reused by the
+    measurement so the detector runs once per record)."""
+
+    report: QualityReport
+    r_peaks: np.ndarray
+
+
 def assess_quality(
     signal_mv: np.ndarray,
     fs_hz: float,
@@ -42,6 +52,17 @@ def assess_quality(
     *,
     record_id: str | None = None,
 ) -> QualityReport:
+    """Assess the signal quality of every lead and of the record (see :func:`check_quality`)."""
+    return check_quality(signal_mv, fs_hz, lead_names, record_id=record_id).report
+
+
+def check_quality(
+    signal_mv: np.ndarray,
+    fs_hz: float,
+    lead_names: Sequence[str],
+    *,
+    record_id: str | None = None,
+) -> QualityCheck:
     """Assess the signal quality of every lead and of the record.
 
     Parameters
@@ -57,9 +78,10 @@ def assess_quality(
 
     Returns
     -------
-    QualityReport
-        Per-lead verdicts (good / degraded / unusable) with reasons that carry the measured
-        value and the threshold, the usable leads, record-level findings and an overall verdict.
+    QualityCheck
+        ``report``: per-lead verdicts (good / degraded / unusable) with reasons that carry the
+        measured value and the threshold, the usable leads, record-level findings and an overall
+        verdict; ``r_peaks``: the R peaks detected on the usable leads.
 
     Raises
     ------
@@ -104,7 +126,7 @@ def assess_quality(
         )
         for k, name in enumerate(names)
     ]
-    return QualityReport(
+    report = QualityReport(
         record_id=record_id,
         fs_hz=float(fs_hz),
         duration_s=round(duration_s, 6),
@@ -114,11 +136,17 @@ def assess_quality(
         findings=findings,
         n_beats=int(r_peaks.size),
     )
+    return QualityCheck(report, r_peaks)
 
 
 def assess_record_quality(record: ECGRecord) -> QualityReport:
     """:func:`assess_quality` on an :class:`~tools.record.ECGRecord`."""
-    return assess_quality(
+    return check_record_quality(record).report
+
+
+def check_record_quality(record: ECGRecord) -> QualityCheck:
+    """:func:`check_quality` on an :class:`~tools.record.ECGRecord`."""
+    return check_quality(
         record.signal_mv,
         record.fs_hz,
         record.lead_names,
