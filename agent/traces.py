@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.graph import build_graph
+from agent.graph import compiled_graph
 
 
 class TraceError(LookupError):
@@ -50,7 +50,7 @@ def _connect(db: Path) -> sqlite3.Connection:
 def _graph(conn: sqlite3.Connection) -> Any:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    return build_graph().compile(checkpointer=SqliteSaver(conn))
+    return compiled_graph(SqliteSaver(conn))
 
 
 def list_runs(db: Path) -> list[RunInfo]:

@@ -12,7 +12,10 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tools.record import ECGRecord
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -69,3 +72,23 @@ def median_ms(func: Callable[[], object], repeats: int) -> float:
         func()
         times.append((time.perf_counter() - start) * 1000.0)
     return statistics.median(times)
+
+
+def twelve_lead_records(root: Path, n: int) -> list[ECGRecord]:
+    """Up to ``n`` 10 s 12-lead 500 Hz records (LUDB, PTB-XL, CinC), datasets interleaved."""
+    from tools.readers import open_dataset
+
+    records: list[ECGRecord] = []
+    sources = [("ludb", root / "ludb", {}), ("ptbxl", root / "ptbxl", {"available_only": True}),
+               ("cinc", root / "cinc2021", {})]  # fmt: skip
+    for name, folder, options in sources:
+        if folder.is_dir():
+            records.extend(r for r in open_dataset(name, folder, **options)
+                           if r.fs_hz == 500 and r.n_leads == 12)  # fmt: skip
+    # Interleave datasets so a small --records still sees each of them.
+    by_source: dict[str, list[ECGRecord]] = {}
+    for rec in records:
+        by_source.setdefault(str(rec.dataset), []).append(rec)
+    mixed = [rec for group in zip(*by_source.values(), strict=False) for rec in group]
+    rest = [rec for rec in records if rec not in mixed]
+    return (mixed + rest)[:n]

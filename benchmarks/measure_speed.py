@@ -20,29 +20,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from common import RESULTS_DIR, data_root, median_ms, print_table, write_results  # noqa: E402
+from common import (  # noqa: E402
+    RESULTS_DIR,
+    data_root,
+    median_ms,
+    print_table,
+    twelve_lead_records,
+    write_results,
+)
 
-from tools.readers import open_dataset  # noqa: E402
 from tools.record import ECGRecord  # noqa: E402
-
-
-def _records(root: Path, n: int) -> list[ECGRecord]:
-    records: list[ECGRecord] = []
-    sources = [("ludb", root / "ludb", {}), ("ptbxl", root / "ptbxl", {"available_only": True}),
-               ("cinc", root / "cinc2021", {})]  # fmt: skip
-    for name, folder, options in sources:
-        if folder.is_dir():
-            records.extend(r for r in open_dataset(name, folder, **options)
-                           if r.fs_hz == 500 and r.n_leads == 12)  # fmt: skip
-    # Interleave datasets so a small --records still sees each of them.
-    by_source: dict[str, list[ECGRecord]] = {}
-    for rec in records:
-        by_source.setdefault(str(rec.dataset), []).append(rec)
-    mixed = [rec for group in zip(*by_source.values(), strict=False) for rec in group]
-    rest = [rec for rec in records if rec not in mixed]
-    return (mixed + rest)[:n]
 
 
 def _neurokit(record: ECGRecord) -> None:
@@ -63,7 +51,7 @@ def main() -> None:
 
     from tools.measure.pipeline import measure_record
 
-    records = _records(data_root(args.data), args.records)
+    records = twelve_lead_records(data_root(args.data), args.records)
     if not records:
         raise SystemExit("no 12-lead 500 Hz records found: set --data or GEM_AGENT_DATA")
     measure_record(records[0])  # warm caches (weights, FFT plans)

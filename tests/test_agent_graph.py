@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agent.api import interpret
-from agent.graph import build_graph
+from agent.graph import build_graph, compiled_graph
 from agent.settings import AgentSettings
 from agent.traces import list_runs, run_steps
 from tools.leads import STANDARD_LEADS
@@ -33,6 +33,25 @@ class TestGraphShape:
         graph = build_graph().compile()
         nodes = set(graph.get_graph().nodes)
         assert set(NODES_IN_ORDER) | {"revise"} <= nodes
+
+    def test_compiled_once_checkpointer_per_run(self, tmp_path: Path) -> None:
+        import sqlite3
+
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        assert compiled_graph() is compiled_graph()
+        saver = SqliteSaver(sqlite3.connect(tmp_path / "t.sqlite", check_same_thread=False))
+        bound = compiled_graph(saver)
+        assert bound.checkpointer is saver
+        assert compiled_graph().checkpointer is None  # the shared graph is left unbound
+
+    def test_top_level_api(self) -> None:
+        import agent
+        from agent import interpret as top_level
+
+        assert top_level is interpret
+        with pytest.raises(AttributeError, match="no attribute 'nope'"):
+            _ = agent.nope
 
 
 class TestOfflineRuns:
@@ -98,6 +117,13 @@ class TestTraces:
         runs = list_runs(settings.trace_path())
         assert [r.run_id for r in runs] == ["trace-me"] and runs[0].status == "complete"
 
+    def test_trace_database_uses_wal(self, synthetic_path: Path, settings: AgentSettings) -> None:
+        import sqlite3
+
+        interpret(synthetic_path, settings=settings)
+        with sqlite3.connect(settings.trace_path()) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
     def test_no_trace(self, synthetic_path: Path, tmp_path: Path) -> None:
         settings = AgentSettings(trace=False, trace_db=tmp_path / "t.sqlite")
         report = interpret(synthetic_path, settings=settings)
@@ -112,3 +138,6 @@ def test_settings_overrides_are_validated(synthetic_path: Path, tmp_path: Path) 
         interpret(synthetic_path, trace=False, max_revisions=-1)
     report = interpret(synthetic_path, backend="criteria", trace=False, case_base="none")
     assert report.backend == "criteria" and report.similar_cases == []
+    given = AgentSettings(trace=False, case_base="none", k_cases=3)
+    report = interpret(synthetic_path, settings=given, max_revisions=0)
+    assert report.similar_cases == []  # the given settings kept, the override applied
