@@ -128,6 +128,10 @@ def synth(
     qt_ms: Annotated[float | None, typer.Option(help="QT interval (default from QTc 400).")] = None,
     conduction: Annotated[str, typer.Option(help="normal | rbbb | lbbb")] = "normal",
     axis: Annotated[float, typer.Option(help="Frontal QRS axis, -90..180 degrees.")] = 60.0,
+    infarct: Annotated[
+        str | None,
+        typer.Option(help="Old Q-wave infarction: inferior | lateral | anteroseptal | anterior"),
+    ] = None,
     st: Annotated[
         list[str] | None,
         typer.Option(help="ST shift LEAD=MV or GROUP=MV (inferior, lateral, anterior, septal)."),
@@ -165,6 +169,7 @@ def synth(
             qt_ms=qt_ms,
             conduction=cast(Any, conduction),
             axis_deg=axis,
+            infarct=cast(Any, infarct),
             st_shift_mv=_st_shifts(st),
             t_inverted_leads=_lead_list(t_inverted),
             pac_every=pac_every,

@@ -23,7 +23,7 @@ SPECS = {
     "lateral_st_depression": SynthSpec(st_shift_mv={"V4": -0.2, "V5": -0.2, "V6": -0.2}),
     "rbbb": SynthSpec(conduction="rbbb"),
     "afib": SynthSpec(rhythm="afib", hr_bpm=100),
-    "left_axis_q_waves": SynthSpec(axis_deg=-60),
+    "left_axis_q_waves": SynthSpec(axis_deg=-60, infarct="inferior"),
     "bad_lead": SynthSpec(disconnected_leads=("V5",)),
 }
 

@@ -48,6 +48,12 @@ class TestSynth:
         assert result.exit_code == 0
         assert json.loads(result.output)["intervals"]["hr_bpm"] == pytest.approx(50, abs=1)
 
+    def test_infarct_is_labelled(self, tmp_path: Path) -> None:
+        args = ["synth", "-o", str(tmp_path), "--infarct", "inferior", "--json"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "IMI" in json.loads(result.output)["labels"]
+
     def test_out_of_range_is_clear_error(self, tmp_path: Path) -> None:
         result = runner.invoke(app, ["synth", "-o", str(tmp_path), "--hr", "500"])
         assert result.exit_code == 2

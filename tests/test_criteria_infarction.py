@@ -83,3 +83,49 @@ class TestConfounder:
     def test_rbbb_keeps_q_criteria(self) -> None:
         leads = {"V1": {"qrs_morphology": "rsR'"}, "II": _q(40.0), "aVF": _q(40.0)}
         assert "IMI" in _codes(leads, qrs_ms=140.0)
+
+
+class TestOnSyntheticEcgs:
+    """The whole chain (synthetic signal -> delineation -> Q-wave criteria), both ways.
+
+    The generator's infarct turns the initial QRS force away from the territory, so the
+    territory's leads get Q waves of >= 30 ms and >= 0.1 mV; a left axis alone gives rS
+    complexes in the inferior leads (small initial r, IEC minimum wave) and no Q waves.
+    """
+
+    @staticmethod
+    def _statements(**spec: Any) -> set[str]:
+        from tools.measure.pipeline import measure_record
+        from tools.synth import SynthSpec, synthesize
+
+        record = synthesize(SynthSpec(seed=3, **spec)).record
+        return {s.code for s in measure_record(record).measurements.statements}
+
+    @pytest.mark.parametrize(
+        ("infarct", "expected", "absent"),
+        [("inferior", "IMI", {"ASMI", "LMI"}), ("anteroseptal", "ASMI", {"IMI", "LMI"}),
+         ("lateral", "LMI", {"IMI", "ASMI"})],
+    )  # fmt: skip
+    @pytest.mark.parametrize("axis_deg", [60.0, -40.0])
+    def test_infarct_meets(
+        self, infarct: str, expected: str, absent: set[str], axis_deg: float
+    ) -> None:
+        codes = self._statements(infarct=infarct, axis_deg=axis_deg)
+        assert {"QWAVE", "GEM:MI", expected} <= codes
+        assert not codes & absent
+
+    @pytest.mark.parametrize("axis_deg", [75.0, 30.0, 0.0, -40.0, -60.0])
+    def test_no_infarct_misses(self, axis_deg: float) -> None:
+        assert not self._statements(axis_deg=axis_deg) & Q_CODES
+
+    def test_left_axis_inferior_leads_are_rs(self) -> None:
+        from tools.measure.pipeline import measure_record
+        from tools.synth import SynthSpec, synthesize
+
+        record = synthesize(SynthSpec(axis_deg=-45, seed=1)).record
+        m = measure_record(record).measurements
+        for lead in ("III", "aVF"):
+            lm = m.lead(lead)
+            assert lm is not None and lm.qrs_morphology is not None
+            assert lm.qrs_morphology.startswith("rS"), (lead, lm.qrs_morphology)
+            assert lm.q_duration_ms is None

@@ -32,6 +32,7 @@ class TestSynthSpecValidation:
             ({"powerline_hz": 55}, r"powerline_hz=55\.0 is not one of 50\.0, 60\.0"),
             ({"flutter_conduction": 5}, r"flutter_conduction=5 is not one of 2, 3, 4"),
             ({"lead_off": "zero"}, r"lead_off='zero' is not one of rail, noise"),
+            ({"infarct": "septal"}, r"infarct='septal' is not one of inferior, lateral"),
             ({"seed": -1}, r"seed must be a non-negative integer"),
             ({"st_shift_mv": {"V2": 1.5}}, r"st_shift_mv\['V2'\]=1\.5 is outside -1-1 mV"),
             ({"st_shift_mv": {"V7": 0.1}}, r"'V7' is neither a lead name nor a group"),

@@ -25,7 +25,7 @@ from tools.measure.model import MEASUREMENT_VERSION
 from tools.synth import SynthSpec
 
 #: Bump when the families, their variants or the report text change.
-BUILTIN_VERSION = "1"
+BUILTIN_VERSION = "2"
 #: Folder-name version: any change to the cases or to how they are measured or embedded
 #: gives a new folder, so a stale cache is never read.
 BUILTIN_TAG = f"e{EMBEDDING_VERSION}-m{MEASUREMENT_VERSION}-b{BUILTIN_VERSION}"
@@ -70,6 +70,9 @@ FAMILIES: dict[str, tuple[dict[str, Any], dict[str, tuple[float, float]]]] = {
     "ventricular_ectopy": ({}, {"pvc_every": (3, 6), "hr_bpm": (60, 90)}),
     "atrial_ectopy": ({}, {"pac_every": (3, 6), "hr_bpm": (60, 90)}),
     "afib_lbbb": ({"rhythm": "afib", "conduction": "lbbb"}, {"hr_bpm": (70, 130)}),
+    "inferior_infarct": ({"infarct": "inferior"}, {"hr_bpm": (55, 95), "axis_deg": (-30, 60)}),
+    "anteroseptal_infarct": ({"infarct": "anteroseptal"}, {"hr_bpm": (55, 95)}),
+    "lateral_infarct": ({"infarct": "lateral"}, {"hr_bpm": (55, 95), "axis_deg": (20, 70)}),
 }
 #: Noise added to every third variant (the others are clean): base noise as in resting ECGs.
 NOISE_CYCLE: tuple[dict[str, float], ...] = (

@@ -38,11 +38,12 @@ ENVELOPE_SIGMA_MS = 6.0
 ACTIVITY_MARGIN_MS = 24.0
 
 # --- QRS peaks -----------------------------------------------------------------------------
-#: Smallest deflection labelled as a Q, R, S or R' wave, relative to the lead's QRS
-#: peak-to-peak (5 %: keeps the small initial r of an rSR' in V1; smaller notches are slurs)
-QRS_WAVE_FRACTION = 0.05
-#: ... and in absolute terms: 0.05 mV (0.5 mm on paper), the smallest wave a reader marks.
-QRS_WAVE_MIN_MV = 0.05
+#: Smallest deflection labelled as a Q, R, S or R' wave: it must deviate at least 0.03 mV
+#: from the QRS-onset level for at least 6 ms (IEC 60601-2-51:2003, Annex GG.5, minimum
+#: wave). A relative threshold would hide the small initial r of an rS in a deep complex
+#: (e.g. III in left anterior fascicular block) and turn it into a false Q wave.
+QRS_WAVE_MIN_MV = 0.03
+QRS_WAVE_MIN_MS = 6.0
 
 # --- T wave --------------------------------------------------------------------------------
 #: The T search starts this long after the lead's QRS offset (the J point is followed by at

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, minimum_filter1d
 
 from tools.delineate.filters import ABS_FINE, FINE_MV, Channels, edge_pad, strided_windows
 from tools.delineate.params import (
@@ -20,7 +20,7 @@ from tools.delineate.params import (
     ENVELOPE_SIGMA_MS,
     QRS_HALF_WIDTH_MS,
     QRS_SEARCH_HALF_MS,
-    QRS_WAVE_FRACTION,
+    QRS_WAVE_MIN_MS,
     QRS_WAVE_MIN_MV,
 )
 from tools.delineate.windows import (
@@ -167,8 +167,9 @@ def find_qrs_peaks(ch: Channels, onset: np.ndarray, offset: np.ndarray, fs_hz: f
     """Name the QRS deflections of each lead between its onset and offset.
 
     Amplitudes are taken against the level at QRS onset. A deflection counts as a wave when
-    it exceeds :data:`QRS_WAVE_FRACTION` of the lead's QRS peak-to-peak and
-    :data:`QRS_WAVE_MIN_MV`. R is the largest positive wave; when another positive wave
+    it stays beyond :data:`QRS_WAVE_MIN_MV` for :data:`QRS_WAVE_MIN_MS` (the IEC 60601-2-51
+    minimum wave), tested on the signal eroded by a running minimum of that length. R is the
+    largest positive wave; when another positive wave
     precedes it across a negative one, that earlier wave is R and the largest is R'
     (rsR' pattern). Q is the negative wave before R, S the one after R (before R').
     With no positive wave the complex is QS: its minimum is reported as Q.
@@ -192,27 +193,41 @@ def find_qrs_peaks(ch: Channels, onset: np.ndarray, offset: np.ndarray, fs_hz: f
     seg = seg - seg[..., :1]
     span = np.where(valid, offset - onset, -1)
     zero = np.zeros_like(span)
-    ptp = np.where(valid, np.ptp(np.where(np.arange(length) <= span[..., None], seg, 0), -1), 0)
-    thr = np.maximum(QRS_WAVE_FRACTION * ptp, QRS_WAVE_MIN_MV)
+    width = max(1, round(QRS_WAVE_MIN_MS * fs_hz / 1000.0))
+    # Sustained level of each deflection: the running minimum of +seg (positive waves) and of
+    # -seg (negative waves) over the minimum wave duration, centred.
+    held_pos = minimum_filter1d(seg, width, axis=-1, mode="nearest")
+    held_neg = minimum_filter1d(-seg, width, axis=-1, mode="nearest")
 
-    top, top_val = _extreme_between(seg, zero, span, 1.0)
-    has_top = top_val >= thr
-    n_before, nb_val = _extreme_between(seg, zero, top - 1, -1.0)
-    early, early_val = _extreme_between(seg, zero, n_before - 1, 1.0)
-    rsr = has_top & (nb_val >= thr) & (early_val >= thr)
+    def wave_size(lo: np.ndarray, hi: np.ndarray, sign: float) -> np.ndarray:
+        held = held_pos if sign > 0 else held_neg
+        return _extreme_between(held, lo, hi, 1.0)[1]
+
+    thr = QRS_WAVE_MIN_MV
+    top, _ = _extreme_between(seg, zero, span, 1.0)
+    has_top = wave_size(zero, span, 1.0) >= thr
+    n_before, _ = _extreme_between(seg, zero, top - 1, -1.0)
+    early, _ = _extreme_between(seg, zero, n_before - 1, 1.0)
+    rsr = (
+        has_top
+        & (wave_size(zero, top - 1, -1.0) >= thr)
+        & (wave_size(zero, n_before - 1, 1.0) >= thr)
+    )
     r = np.where(rsr, early, top)
     r2 = np.where(rsr, top, ABSENT)
-    q, q_val = _extreme_between(seg, zero, r - 1, -1.0)
+    q, _ = _extreme_between(seg, zero, r - 1, -1.0)
+    q_ok = wave_size(zero, r - 1, -1.0) >= thr
     s_hi = np.where(rsr, top - 1, span)
-    s, s_val = _extreme_between(seg, r + 1, s_hi, -1.0)
-    late, late_val = _extreme_between(seg, s + 1, span, 1.0)
-    plain_r2 = has_top & ~rsr & (s_val >= thr) & (late_val >= thr)
+    s, _ = _extreme_between(seg, r + 1, s_hi, -1.0)
+    s_ok = wave_size(r + 1, s_hi, -1.0) >= thr
+    late, _ = _extreme_between(seg, s + 1, span, 1.0)
+    plain_r2 = has_top & ~rsr & s_ok & (wave_size(s + 1, span, 1.0) >= thr)
     r2 = np.where(plain_r2, late, r2)
 
     qs, _ = _extreme_between(seg, zero, span, -1.0)
-    q = np.where(has_top, np.where(q_val >= thr, q, ABSENT), qs)
+    q = np.where(has_top, np.where(q_ok, q, ABSENT), qs)
     r = np.where(has_top, r, ABSENT)
-    s = np.where(has_top & (s_val >= thr), s, ABSENT)
+    s = np.where(has_top & s_ok, s, ABSENT)
     r2 = np.where(has_top, r2, ABSENT)
     base = np.where(valid, onset, 0)
 

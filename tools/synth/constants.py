@@ -84,6 +84,18 @@ TRANSVERSE_MAX_DEG = 70.0
 MAIN_QRS_MV = 1.1  # dominant ventricular force: R in II about 1-1.5 mV
 SEPTAL_MV = 0.12  # septal force: small r in V1, q in V6 under 25% of R
 TERMINAL_MV = 0.22  # terminal basal force: small s in I, V6; r in aVR
+#: Necrosis (Q-wave infarction): the dead wall gives no early force, so the initial QRS
+#: vector points away from it ("window" theory; Selvester et al. 1985). Size and share of the
+#: QRS chosen so the territory's leads show Q >= 40 ms and >= 0.2 mV, past the Q-wave criteria.
+INFARCT_MV = 0.55
+INFARCT_LENGTH = 0.5  # fraction of the QRS the initial (away) force lasts
+#: Direction of the initial force (x left, y inferior, z anterior) per infarcted territory.
+INFARCT_DIRECTIONS = {
+    "inferior": (0.0, -1.0, 0.0),
+    "lateral": (-0.75, 0.25, 0.65),
+    "anteroseptal": (0.0, 0.0, -1.0),
+    "anterior": (-0.35, 0.0, -0.95),
+}
 RBBB_RV_MV = 0.45  # late right ventricular force of RBBB: the R' in V1
 LBBB_INITIAL_MV = 0.55  # LBBB's first (septal, leftward) hump of the notched R
 PVC_MV = 1.6  # ectopic ventricular beats are large

@@ -14,6 +14,14 @@ _RHYTHM = {
     "aflutter": ("AFLT", "atrial flutter"),
 }
 
+#: Infarct territory -> the label, coded as PTB-XL's SCP statements.
+_INFARCT = {
+    "inferior": ("IMI", "inferior myocardial infarction"),
+    "lateral": ("LMI", "lateral myocardial infarction"),
+    "anteroseptal": ("ASMI", "anteroseptal myocardial infarction"),
+    "anterior": ("AMI", "anterior myocardial infarction"),
+}
+
 
 def synthetic_labels(spec: SynthSpec, intervals: Intervals) -> tuple[Label, ...]:
     """Rhythm, conduction, ectopy, axis, voltage, ST-T, QT and signal-quality labels."""
@@ -31,6 +39,8 @@ def synthetic_labels(spec: SynthSpec, intervals: Intervals) -> tuple[Label, ...]
     if spec.conduction != "normal":
         side = "right" if spec.conduction == "rbbb" else "left"
         found.append((spec.conduction.upper(), f"complete {side} bundle branch block"))
+    if spec.infarct is not None:
+        found.append(_INFARCT[spec.infarct])
     if spec.pac_every or spec.pac_beats:
         found.append(("PAC", "premature atrial contractions"))
     if spec.pvc_every or spec.pvc_beats:

@@ -96,8 +96,20 @@ def transverse_angle_deg(transition: str) -> float:
     return float(np.clip(crossing - 90.0, -c.TRANSVERSE_MAX_DEG, c.TRANSVERSE_MAX_DEG))
 
 
+def _infarct_part(territory: str) -> _Part:
+    """The initial force of a Q-wave infarction: away from the dead wall."""
+    direction = np.asarray(c.INFARCT_DIRECTIONS[territory], dtype=np.float64)
+    vector = c.INFARCT_MV * direction / np.linalg.norm(direction)
+    return _Part(0.0, c.INFARCT_LENGTH, c.QRS_POWER, (vector[0], vector[1], vector[2]))
+
+
 def design_qrs(
-    kind: QrsKind, qrs_samples: int, axis_deg: float, transition: str, scale: float
+    kind: QrsKind,
+    qrs_samples: int,
+    axis_deg: float,
+    transition: str,
+    scale: float,
+    infarct: str | None = None,
 ) -> QrsDesign:
     """Components of one QRS of ``qrs_samples`` starting at relative sample 0.
 
@@ -113,8 +125,12 @@ def design_qrs(
         Precordial lead where the net QRS area turns positive (V1-V5).
     scale
         Amplitude scale of every force.
+    infarct
+        Territory of a Q-wave infarction (a key of ``INFARCT_DIRECTIONS``), or ``None``.
     """
     parts = _parts(kind, axis_deg)
+    if infarct is not None:
+        parts = [*parts, _infarct_part(infarct)]
     starts = [round(p.start * qrs_samples) for p in parts]
     ends = [round((p.start + p.length) * qrs_samples) for p in parts]
     kernels = [

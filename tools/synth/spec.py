@@ -16,10 +16,12 @@ from tools.synth import constants as c
 Rhythm = Literal["sinus", "sinus_arrhythmia", "afib", "aflutter"]
 Conduction = Literal["normal", "rbbb", "lbbb"]
 LeadOffMode = Literal["rail", "noise"]
+Infarct = Literal["inferior", "lateral", "anteroseptal", "anterior"]
 
 RHYTHMS: tuple[str, ...] = ("sinus", "sinus_arrhythmia", "afib", "aflutter")
 CONDUCTIONS: tuple[str, ...] = ("normal", "rbbb", "lbbb")
 LEAD_OFF_MODES: tuple[str, ...] = ("rail", "noise")
+INFARCTS: tuple[str, ...] = ("inferior", "lateral", "anteroseptal", "anterior")
 #: V6 cannot be a transition lead: V5 and V6 both face the lateral wall in the transverse plane.
 TRANSITION_LEADS: tuple[str, ...] = ("V1", "V2", "V3", "V4", "V5")
 
@@ -59,7 +61,9 @@ class SynthSpec:
     Premature beats: ``pac_every``/``pvc_every`` make every N-th beat ectopic (N >= 2), or
     list beat indices (>= 1) in ``pac_beats``/``pvc_beats``. ``amplitude_scale`` scales the
     QRS only (LVH voltage, low voltage). Noise amplitudes: wander and powerline are peak
-    amplitudes, muscle noise an RMS, each averaged over the 12 leads.
+    amplitudes, muscle noise an RMS, each averaged over the 12 leads. ``infarct`` adds an old
+    Q-wave infarction of that territory (inferior: II, III, aVF; lateral: I, aVL, V5, V6;
+    anteroseptal: V1-V3; anterior: V2-V4): the initial QRS force turns away from it.
     """
 
     hr_bpm: float | None = None
@@ -68,6 +72,7 @@ class SynthSpec:
     p_ms: float | None = None
     qrs_ms: float | None = None
     conduction: Conduction = "normal"
+    infarct: Infarct | None = None
     qt_ms: float | None = None
     qtc_ms: float = c.DEFAULT_QTC_MS
     axis_deg: float = 60.0
@@ -113,6 +118,8 @@ class SynthSpec:
         _choice("rhythm", self.rhythm, RHYTHMS)
         _choice("conduction", self.conduction, CONDUCTIONS)
         _choice("lead_off", self.lead_off, LEAD_OFF_MODES)
+        if self.infarct is not None:
+            _choice("infarct", self.infarct, INFARCTS)
         _choice("flutter_conduction", self.flutter_conduction, c.FLUTTER_RATIOS)
         _choice("powerline_hz", float(self.powerline_hz), c.POWERLINE_FREQS_HZ)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:

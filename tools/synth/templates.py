@@ -108,7 +108,8 @@ def beat_components(kind: BeatKind, spec: SynthSpec, timing: Timing) -> list[Com
         axis = spec.axis_deg
         transition = spec.transition_lead or c.DEFAULT_TRANSITION[spec.conduction]
     scale = 1.0 if kind == "pvc" else spec.amplitude_scale
-    qrs = design_qrs(qrs_kind, qrs_n, axis, transition, scale)
+    infarct = None if kind == "pvc" else spec.infarct
+    qrs = design_qrs(qrs_kind, qrs_n, axis, transition, scale, infarct)
     inverted = () if kind == "pvc" else spec.t_inverted_leads
     t_wave = design_t(qrs_kind, qrs_n, qt_n, axis, inverted, qrs.main_vector)
     t_peak = t_wave.start + int(np.argmax(t_wave.kernel))
