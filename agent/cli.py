@@ -6,6 +6,7 @@ import typer
 
 from agent.cli_agent import demo, run, trace_app
 from agent.cli_records import inspect, measure, render, synth
+from agent.cli_serve import serve
 
 app = typer.Typer(
     name="gem-agent",
@@ -19,6 +20,7 @@ app.command()(inspect)
 app.command()(measure)
 app.command()(render)
 app.command()(synth)
+app.command()(serve)
 app.add_typer(trace_app, name="trace")
 
 

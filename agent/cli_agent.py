@@ -23,6 +23,7 @@ from agent.cli_common import (
 )
 from agent.report import Report
 from agent.settings import AgentSettings
+from gem_core.backends import BackendName
 
 TraceDbOpt = Annotated[
     Path | None, typer.Option("--trace-db", help="Trace database (default: user data folder).")
@@ -100,8 +101,12 @@ def run(
     fs: FsOpt = None,
     leads: LeadsOpt = None,
     backend: Annotated[
-        str, typer.Option(help="criteria (offline, default) or endpoint (OpenAI-compatible).")
-    ] = "criteria",
+        BackendName,
+        typer.Option(
+            help="criteria (offline, default), endpoint (OpenAI-compatible server) or local "
+            "(GEM in-process; GEM_AGENT_LOCAL_CHECKPOINT, _ECG_TOWER, _VISION_TOWER).",
+        ),
+    ] = BackendName.criteria,
     base_url: Annotated[
         str | None, typer.Option(help="Endpoint URL, e.g. http://127.0.0.1:8000/v1.")
     ] = None,

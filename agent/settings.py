@@ -27,7 +27,7 @@ class AgentSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GEM_AGENT_", extra="ignore")
 
-    backend: Literal["criteria", "endpoint"] = "criteria"
+    backend: Literal["criteria", "endpoint", "local"] = "criteria"
     max_revisions: int = Field(default=2, ge=0, le=10)
     #: LangGraph's step limit; set explicitly (its default is 10,007). 8 nodes + 2 per revision.
     recursion_limit: int = Field(default=64, ge=10)

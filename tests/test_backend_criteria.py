@@ -11,7 +11,7 @@ from gem_core.backends import BackendError, get_backend
 from gem_core.backends.base import Backend, Draft, InterpretRequest
 from gem_core.backends.criteria import UNCHANGED_NOTE, CriteriaBackend
 from tools.leads import STANDARD_LEADS
-from tools.measure.model import GlobalMeasurements, Measurements
+from tools.measure.model import MEASUREMENT_VERSION, GlobalMeasurements, Measurements
 from tools.measure.pipeline import measure_record
 from tools.record import ECGRecord
 from tools.synth import SynthSpec, synthesize
@@ -162,7 +162,7 @@ class TestInterpret:
         first, second = Texts().draft(item, cases), Texts().draft(item, cases)
         assert first.text == second.text
         assert first.structured == second.structured
-        assert first.model == second.model == "criteria-v1"
+        assert first.model == second.model == f"criteria-v{MEASUREMENT_VERSION}"
         assert first.usage is None and first.raw_response is None and first.kind == "interpret"
 
     def test_statements_computed_when_absent(self, measured) -> None:

@@ -78,3 +78,26 @@ def test_demo_runs_the_agent(tmp_path: Path) -> None:
     assert "grounding score" in result.output and "run id:" in result.output
     assert (tmp_path / "traces.sqlite").is_file()
     assert len(list(tmp_path.glob("*.html"))) == 1
+
+
+def test_run_unknown_backend_is_a_usage_error(record: Path) -> None:
+    result = runner.invoke(app, ["run", str(record), "--backend", "foo"])
+    assert result.exit_code == 2
+    words = result.output.replace("│", " ").split()
+    assert "'foo' is not one of 'criteria', 'endpoint', 'local'" in " ".join(words)
+
+
+def test_backend_registry_checks_settings_type() -> None:
+    from gem_core.backends import BACKENDS, BackendError, get_backend
+    from gem_core.backends.endpoint import EndpointSettings
+    from gem_core.backends.local import LocalBackend, LocalSettings
+
+    assert BACKENDS == ("criteria", "endpoint", "local")
+    backend = get_backend("local", LocalSettings(checkpoint="/nowhere"))
+    assert isinstance(backend, LocalBackend) and backend.name == "local"
+    with pytest.raises(BackendError, match="needs EndpointSettings"):
+        get_backend("endpoint", LocalSettings())
+    with pytest.raises(BackendError, match="needs LocalSettings"):
+        get_backend("local", EndpointSettings())
+    with pytest.raises(BackendError, match="unknown backend"):
+        get_backend("gpt")

@@ -35,6 +35,7 @@ from PIL import Image
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gem_core import GEM_MODEL_ID
 from gem_core.backends.base import (
     BackendError,
     BackendRejected,
@@ -76,7 +77,7 @@ class EndpointSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GEM_AGENT_", extra="ignore")
 
     base_url: str = "http://127.0.0.1:8000/v1"
-    model: str = "LANSG/GEM"
+    model: str = GEM_MODEL_ID
     api_key: SecretStr | None = None
     timeout_s: float = Field(default=300.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
@@ -158,7 +159,7 @@ class EndpointBackend:
         prompt = interpret_prompt(
             measurements=request.measurements, cases=request.cases, include_context=s.send_context
         )
-        png = _page_png(request)
+        png = page_png(request)
         parts: list[dict[str, Any]] = [
             {"type": "image_url", "image_url": {"url": _data_url(png)}},
         ]
@@ -332,7 +333,7 @@ def _usage(response: ChatCompletion) -> Usage | None:
         return None
 
 
-def _page_png(request: InterpretRequest) -> bytes:
+def page_png(request: InterpretRequest) -> bytes:
     """The request's page PNG, or GEM's 12 x 1 page rendered from the record."""
     if request.image_png is not None:
         if not request.image_png.startswith(PNG_SIGNATURE):
