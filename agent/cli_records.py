@@ -126,8 +126,22 @@ def synth(
     ] = None,
     qrs_ms: Annotated[float | None, typer.Option(help="QRS duration, 70-180 ms.")] = None,
     qt_ms: Annotated[float | None, typer.Option(help="QT interval (default from QTc 400).")] = None,
-    conduction: Annotated[str, typer.Option(help="normal | rbbb | lbbb")] = "normal",
-    axis: Annotated[float, typer.Option(help="Frontal QRS axis, -90..180 degrees.")] = 60.0,
+    conduction: Annotated[
+        str,
+        typer.Option(
+            help="normal | rbbb | lbbb | irbbb (incomplete RBBB, QRS 100-119 ms) | "
+            "lafb (axis -90..-30) | lpfb (axis +75..+180)"
+        ),
+    ] = "normal",
+    delta_wave_ms: Annotated[
+        float | None,
+        typer.Option(help="Pre-excitation (WPW): delta wave of 20-80 ms; shortens PR, widens QRS."),
+    ] = None,
+    respiratory_depth: Annotated[
+        float | None,
+        typer.Option(help="Sinus arrhythmia RR modulation, 0.01-0.2 (default 0.1 = +-10%)."),
+    ] = None,
+    axis: Annotated[float, typer.Option(help="Frontal QRS axis, -180..180 degrees.")] = 60.0,
     infarct: Annotated[
         str | None,
         typer.Option(help="Old Q-wave infarction: inferior | lateral | anteroseptal | anterior"),
@@ -164,10 +178,12 @@ def synth(
         spec = SynthSpec(
             hr_bpm=hr,
             rhythm=cast(Any, rhythm),
+            respiratory_depth=respiratory_depth,
             pr_ms=pr_ms,
             qrs_ms=qrs_ms,
             qt_ms=qt_ms,
             conduction=cast(Any, conduction),
+            delta_wave_ms=delta_wave_ms,
             axis_deg=axis,
             infarct=cast(Any, infarct),
             st_shift_mv=_st_shifts(st),

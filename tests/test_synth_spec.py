@@ -19,7 +19,7 @@ class TestSynthSpecValidation:
             ({"hr_bpm": "fast"}, r"hr_bpm='fast' is outside"),
             ({"qrs_ms": 60}, r"qrs_ms=60 is outside 70-180 ms"),
             ({"qrs_ms": 200}, r"qrs_ms=200 is outside 70-180 ms"),
-            ({"axis_deg": -100}, r"axis_deg=-100 is outside -90-180 deg"),
+            ({"axis_deg": -181}, r"axis_deg=-181 is outside -180-180 deg"),
             ({"axis_deg": 181}, r"axis_deg=181 is outside"),
             ({"pr_ms": 50}, r"pr_ms=50 is outside 80-400 ms"),
             ({"qtc_ms": 900}, r"qtc_ms=900 is outside"),

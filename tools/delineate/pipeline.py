@@ -207,7 +207,7 @@ def delineate_channels(
     pw = find_p_waves(ch, cands, prob, qrs.global_on, qrs.on, iso, fs_hz, p_follow_majority)
     p_on = place("p_on", pw.onset_inputs)
     p_off = place("p_off", pw.offset_inputs)
-    peaks = find_qrs_peaks(ch, qrs.on, qrs.off, fs_hz)
+    peaks = find_qrs_peaks(ch, qrs.on, qrs.off, fs_hz, kth_extreme(qrs.off, latest=True))
     has_p = (pw.peak >= 0) & (p_on >= 0) & (p_off >= 0)
     has_t = tw.peak >= 0
     points = WavePoints(

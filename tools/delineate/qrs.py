@@ -153,26 +153,106 @@ class QrsPeaks:
 
 
 def _extreme_between(
-    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, sign: float
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, sign: float, allowed: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Index and value of the largest ``sign * x`` with window index in ``[lo, hi]``."""
+    """Index and value of the largest ``sign * x`` with window index in ``[lo, hi]``.
+
+    ``allowed`` (same shape as ``x``) leaves out the samples where it is False.
+    """
     w = np.arange(x.shape[-1])
     mask = (w >= lo[..., None]) & (w <= hi[..., None])
+    if allowed is not None:
+        mask &= allowed
     idx, found = masked_argmax(sign * x, mask)
     val = np.where(found, sign * take_last(x, idx), -np.inf)
     return np.where(found, idx, ABSENT), val
 
 
-def find_qrs_peaks(ch: Channels, onset: np.ndarray, offset: np.ndarray, fs_hz: float) -> QrsPeaks:
+def _returns_from(seg: np.ndarray, span: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Samples the signal comes back from by ``thr`` before the window's end ``span``.
+
+    ``(down, up)``: where a later sample (up to ``span``) lies at least ``thr`` below
+    (a positive wave there falls back) or above (a negative wave rises back).
+    """
+    inside = np.arange(seg.shape[-1]) <= span[..., None]
+    low_after = np.minimum.accumulate(np.where(inside, seg, np.inf)[..., ::-1], axis=-1)[..., ::-1]
+    high_after = np.maximum.accumulate(np.where(inside, seg, -np.inf)[..., ::-1], axis=-1)
+    return seg - low_after >= thr, high_after[..., ::-1] - seg >= thr
+
+
+Waves = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _name_waves(
+    seg: np.ndarray,
+    held: tuple[np.ndarray, np.ndarray],
+    span: np.ndarray,
+    back: tuple[np.ndarray, np.ndarray] | None,
+) -> Waves:
+    """Q, R, S, R' window indices (-1: absent) of QRS windows ``seg`` (see find_qrs_peaks).
+
+    ``held`` are the eroded levels of positive and negative deflections; ``back`` (or
+    ``None``) the samples that positive and negative waves must turn back from.
+    """
+    thr = QRS_WAVE_MIN_MV
+    zero = np.zeros_like(span)
+    falls, rises = back if back is not None else (None, None)
+
+    def wave_size(lo: np.ndarray, hi: np.ndarray, sign: float) -> np.ndarray:
+        levels, allowed = (held[0], falls) if sign > 0 else (held[1], rises)
+        return _extreme_between(levels, lo, hi, 1.0, allowed)[1]
+
+    def extreme(lo: np.ndarray, hi: np.ndarray, sign: float) -> np.ndarray:
+        return _extreme_between(seg, lo, hi, sign, falls if sign > 0 else rises)[0]
+
+    top = extreme(zero, span, 1.0)
+    has_top = wave_size(zero, span, 1.0) >= thr
+    n_before = extreme(zero, top - 1, -1.0)
+    early = extreme(zero, n_before - 1, 1.0)
+    rsr = (
+        has_top
+        & (wave_size(zero, top - 1, -1.0) >= thr)
+        & (wave_size(zero, n_before - 1, 1.0) >= thr)
+    )
+    r = np.where(rsr, early, top)
+    r2 = np.where(rsr, top, ABSENT)
+    q = extreme(zero, r - 1, -1.0)
+    q_ok = wave_size(zero, r - 1, -1.0) >= thr
+    s_hi = np.where(rsr, top - 1, span)
+    s = extreme(r + 1, s_hi, -1.0)
+    s_ok = wave_size(r + 1, s_hi, -1.0) >= thr
+    late = extreme(s + 1, span, 1.0)
+    plain_r2 = has_top & ~rsr & s_ok & (wave_size(s + 1, span, 1.0) >= thr)
+    r2 = np.where(plain_r2, late, r2)
+
+    qs, _ = _extreme_between(seg, zero, span, -1.0)
+    return (
+        np.where(has_top, np.where(q_ok, q, ABSENT), qs),
+        np.where(has_top, r, ABSENT),
+        np.where(has_top & s_ok, s, ABSENT),
+        np.where(has_top, r2, ABSENT),
+    )
+
+
+def find_qrs_peaks(
+    ch: Channels,
+    onset: np.ndarray,
+    offset: np.ndarray,
+    fs_hz: float,
+    global_offset: np.ndarray | None = None,
+) -> QrsPeaks:
     """Name the QRS deflections of each lead between its onset and offset.
 
     Amplitudes are taken against the level at QRS onset. A deflection counts as a wave when
     it stays beyond :data:`QRS_WAVE_MIN_MV` for :data:`QRS_WAVE_MIN_MS` (the IEC 60601-2-51
     minimum wave), tested on the signal eroded by a running minimum of that length. R is the
-    largest positive wave; when another positive wave
-    precedes it across a negative one, that earlier wave is R and the largest is R'
-    (rsR' pattern). Q is the negative wave before R, S the one after R (before R').
-    With no positive wave the complex is QS: its minimum is reported as Q.
+    largest positive wave; when another positive wave precedes it across a negative one,
+    that earlier wave is R and the largest is R' (rsR' pattern). Q is the negative wave
+    before R, S the one after R (before R'). With no positive wave the complex is QS: its
+    minimum is reported as Q. A two-wave complex (``Qr``, ``Rs``) whose second wave never
+    turns back by the minimum wave before the global QRS offset (or the lead's, if later)
+    is one monophasic wave running into a displaced ST segment seen through a late offset
+    (the QS of LBBB in V1 with its discordant ST elevation): it is named without that wave.
 
     Parameters
     ----------
@@ -182,53 +262,33 @@ def find_qrs_peaks(ch: Channels, onset: np.ndarray, offset: np.ndarray, fs_hz: f
         int ``[leads, beats]`` per-lead QRS boundaries (-1 when absent).
     fs_hz
         Sampling rate in Hz.
+    global_offset
+        int ``[beats]`` global (CSE) QRS offsets; ``None``: each lead's own offset.
 
     Returns
     -------
     QrsPeaks
     """
     valid = (onset >= 0) & (offset > onset)
-    length = int(np.max(np.where(valid, offset - onset, 0), initial=0)) + 1
+    settle = offset if global_offset is None else np.maximum(offset, global_offset[None, :])
+    length = int(np.max(np.where(valid, settle - onset, 0), initial=0)) + 1
     seg = ch.window(FINE_MV, np.where(valid, onset, 0), length)
     seg = seg - seg[..., :1]
     span = np.where(valid, offset - onset, -1)
-    zero = np.zeros_like(span)
     width = max(1, round(QRS_WAVE_MIN_MS * fs_hz / 1000.0))
     # Sustained level of each deflection: the running minimum of +seg (positive waves) and of
     # -seg (negative waves) over the minimum wave duration, centred.
     held_pos = minimum_filter1d(seg, width, axis=-1, mode="nearest")
     held_neg = minimum_filter1d(-seg, width, axis=-1, mode="nearest")
 
-    def wave_size(lo: np.ndarray, hi: np.ndarray, sign: float) -> np.ndarray:
-        held = held_pos if sign > 0 else held_neg
-        return _extreme_between(held, lo, hi, 1.0)[1]
-
-    thr = QRS_WAVE_MIN_MV
-    top, _ = _extreme_between(seg, zero, span, 1.0)
-    has_top = wave_size(zero, span, 1.0) >= thr
-    n_before, _ = _extreme_between(seg, zero, top - 1, -1.0)
-    early, _ = _extreme_between(seg, zero, n_before - 1, 1.0)
-    rsr = (
-        has_top
-        & (wave_size(zero, top - 1, -1.0) >= thr)
-        & (wave_size(zero, n_before - 1, 1.0) >= thr)
-    )
-    r = np.where(rsr, early, top)
-    r2 = np.where(rsr, top, ABSENT)
-    q, _ = _extreme_between(seg, zero, r - 1, -1.0)
-    q_ok = wave_size(zero, r - 1, -1.0) >= thr
-    s_hi = np.where(rsr, top - 1, span)
-    s, _ = _extreme_between(seg, r + 1, s_hi, -1.0)
-    s_ok = wave_size(r + 1, s_hi, -1.0) >= thr
-    late, _ = _extreme_between(seg, s + 1, span, 1.0)
-    plain_r2 = has_top & ~rsr & s_ok & (wave_size(s + 1, span, 1.0) >= thr)
-    r2 = np.where(plain_r2, late, r2)
-
-    qs, _ = _extreme_between(seg, zero, span, -1.0)
-    q = np.where(has_top, np.where(q_ok, q, ABSENT), qs)
-    r = np.where(has_top, r, ABSENT)
-    s = np.where(has_top & s_ok, s, ABSENT)
-    r2 = np.where(has_top, r2, ABSENT)
+    falls, rises = _returns_from(seg, np.where(valid, settle - onset, -1), QRS_WAVE_MIN_MV)
+    held = (held_pos, held_neg)
+    free = _name_waves(seg, held, span, None)
+    back = _name_waves(seg, held, span, (falls, rises))
+    # A two-wave complex (qR/QS-like "Qr", or "Rs") whose second wave never turns back is one
+    # monophasic wave running into a displaced ST segment: keep the turning-back reading.
+    two_wave = (free[1] >= 0) & (free[3] < 0) & ((free[0] >= 0) != (free[2] >= 0))
+    q, r, s, r2 = (np.where(two_wave, b, f) for f, b in zip(free, back, strict=True))
     base = np.where(valid, onset, 0)
 
     def to_samples(i: np.ndarray) -> np.ndarray:

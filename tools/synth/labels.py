@@ -14,6 +14,13 @@ _RHYTHM = {
     "aflutter": ("AFLT", "atrial flutter"),
 }
 
+#: Bundle branch blocks -> the label (fascicular blocks also depend on the axis).
+_CONDUCTION = {
+    "rbbb": ("RBBB", "complete right bundle branch block"),
+    "lbbb": ("LBBB", "complete left bundle branch block"),
+    "irbbb": ("IRBBB", "incomplete right bundle branch block"),
+}
+
 #: Infarct territory -> the label, coded as PTB-XL's SCP statements.
 _INFARCT = {
     "inferior": ("IMI", "inferior myocardial infarction"),
@@ -24,7 +31,11 @@ _INFARCT = {
 
 
 def synthetic_labels(spec: SynthSpec, intervals: Intervals) -> tuple[Label, ...]:
-    """Rhythm, conduction, ectopy, axis, voltage, ST-T, QT and signal-quality labels."""
+    """Rhythm, conduction, ectopy, axis, voltage, ST-T, QT and signal-quality labels.
+
+    Labels say what the record was built with (``SARRH`` whatever ``respiratory_depth``);
+    fascicular blocks are labelled only where the axis meets the block's definition.
+    """
     found: list[tuple[str, str]] = [_RHYTHM[spec.rhythm]]
     hr = intervals.hr_bpm
     if spec.rhythm in ("sinus", "sinus_arrhythmia") and hr is not None:
@@ -36,9 +47,7 @@ def synthetic_labels(spec: SynthSpec, intervals: Intervals) -> tuple[Label, ...]
         found.append((f"AFLT{spec.flutter_conduction}", f"{spec.flutter_conduction}:1 conduction"))
     if intervals.pr_ms is not None and intervals.pr_ms > c.LABEL_1AVB_PR_MS:
         found.append(("1AVB", "first-degree AV block"))
-    if spec.conduction != "normal":
-        side = "right" if spec.conduction == "rbbb" else "left"
-        found.append((spec.conduction.upper(), f"complete {side} bundle branch block"))
+    found += _conduction(spec)
     if spec.infarct is not None:
         found.append(_INFARCT[spec.infarct])
     if spec.pac_every or spec.pac_beats:
@@ -51,9 +60,24 @@ def synthetic_labels(spec: SynthSpec, intervals: Intervals) -> tuple[Label, ...]
     return tuple(Label(code, "synthetic", name) for code, name in found)
 
 
+def _conduction(spec: SynthSpec) -> list[tuple[str, str]]:
+    found = []
+    if spec.conduction in _CONDUCTION:
+        found.append(_CONDUCTION[spec.conduction])
+    axis_range = c.LABEL_FASCICULAR_AXIS_DEG.get(spec.conduction)
+    if axis_range is not None and axis_range[0] <= spec.axis_deg <= axis_range[1]:
+        side = "anterior" if spec.conduction == "lafb" else "posterior"
+        found.append((spec.conduction.upper(), f"left {side} fascicular block"))
+    if spec.delta_wave_ms is not None:
+        found.append(("WPW", "ventricular pre-excitation (delta wave, WPW pattern)"))
+    return found
+
+
 def _axis_voltage(spec: SynthSpec) -> list[tuple[str, str]]:
     found = []
-    if spec.axis_deg < c.LABEL_LAD_DEG:
+    if spec.axis_deg < c.LABEL_EAD_DEG:
+        found.append(("EAD", "extreme axis deviation"))
+    elif spec.axis_deg < c.LABEL_LAD_DEG:
         found.append(("LAD", "left axis deviation"))
     elif spec.axis_deg > c.LABEL_RAD_DEG:
         found.append(("RAD", "right axis deviation"))

@@ -1,8 +1,9 @@
 """QRS complexes as a few dipole components whose sum has the requested axis and transition.
 
 A ventricular depolarisation is modelled as 2-3 time-shifted dipole forces (septal, main
-free-wall, terminal basal; plus the late right-ventricular force of RBBB or the two-hump
-left-ventricular activation of LBBB), the classic decomposition of the QRS loop (Selvester
+free-wall, terminal basal; plus the late right-ventricular force of RBBB, the two-hump
+left-ventricular activation of LBBB, the displaced initial force of a fascicular block or
+the delta wave of pre-excitation), the classic decomposition of the QRS loop (Selvester
 et al. 1965; the dipole-per-wave model of McSharry et al. 2003). The main force is solved so
 that the net QRS area points exactly at ``axis_deg`` in the frontal plane and its
 transverse part puts the R = S transition at the requested precordial lead.
@@ -20,7 +21,7 @@ from tools.synth import constants as c
 from tools.synth.projection import project
 from tools.synth.waves import Component, bump_kernel
 
-QrsKind = Literal["normal", "rbbb", "lbbb", "pvc"]
+QrsKind = Literal["normal", "rbbb", "lbbb", "irbbb", "lafb", "lpfb", "pvc"]
 PRECORDIAL = ("V1", "V2", "V3", "V4", "V5", "V6")
 
 
@@ -65,7 +66,17 @@ def _parts(kind: QrsKind, axis_deg: float) -> list[_Part]:
             _Part(0.15, 0.6, c.MAIN_QRS_POWER, None),  # LV free wall: the R wave
             _Part(0.55, 0.45, c.QRS_POWER, terminal),
         ]
-    if kind == "rbbb":
+    if kind in ("lafb", "lpfb"):
+        # The blocked fascicle's region activates last: the first force comes from the other
+        # fascicle's region (LAFB inferior-rightward, LPFB superior-leftward) and the main
+        # force, towards the late region, gives the axis.
+        initial = _frontal(c.FASCICULAR_INITIAL_DEG[kind], c.FASCICULAR_INITIAL_MV,
+                           0.8 * c.SEPTAL_MV)  # fmt: skip
+        return [
+            _Part(0.0, c.FASCICULAR_INITIAL_LENGTH, c.QRS_POWER, initial),
+            _Part(0.15, 0.85, c.MAIN_QRS_POWER, None),
+        ]
+    if kind in ("rbbb", "irbbb"):
         # Late, slow right-ventricular force, rightward and anterior: R' in V1, wide S in I/V6.
         rv = (-0.55 * c.RBBB_RV_MV, 0.05 * c.RBBB_RV_MV, 0.8 * c.RBBB_RV_MV)
         return [
@@ -96,11 +107,40 @@ def transverse_angle_deg(transition: str) -> float:
     return float(np.clip(crossing - 90.0, -c.TRANSVERSE_MAX_DEG, c.TRANSVERSE_MAX_DEG))
 
 
+def _late_main(parts: list[_Part]) -> list[_Part]:
+    """The main force starting later (same end): the dead wall gives no early force."""
+    out = []
+    for p in parts:
+        if p.vector is None and p.start < c.INFARCT_MAIN_START:
+            end = p.start + p.length
+            p = _Part(c.INFARCT_MAIN_START, end - c.INFARCT_MAIN_START, p.power, None, p.transverse)
+        out.append(p)
+    return out
+
+
 def _infarct_part(territory: str) -> _Part:
     """The initial force of a Q-wave infarction: away from the dead wall."""
     direction = np.asarray(c.INFARCT_DIRECTIONS[territory], dtype=np.float64)
     vector = c.INFARCT_MV * direction / np.linalg.norm(direction)
     return _Part(0.0, c.INFARCT_LENGTH, c.QRS_POWER, (vector[0], vector[1], vector[2]))
+
+
+def _preexcited(parts: list[_Part], delta_fraction: float, axis_deg: float) -> list[_Part]:
+    """Parts of a pre-excited QRS: a delta force first, the normal activation after it.
+
+    The normal parts are compressed into the QRS's last ``1 - delta_fraction``, without the
+    septal force (the septum is reached from the pathway's side: no septal q). The delta
+    force starts the QRS at an angle and grows slowly (the slurred upstroke) until about the
+    R peak of the normal activation, into which it merges.
+    """
+    keep = 1.0 - delta_fraction
+    moved = [
+        _Part(delta_fraction + p.start * keep, p.length * keep, p.power, p.vector, p.transverse)
+        for p in parts[1:]
+    ]
+    peak = delta_fraction + c.DELTA_PEAK * keep
+    delta = _frontal(axis_deg, c.DELTA_MV, c.DELTA_ANTERIOR * c.DELTA_MV)
+    return [_Part(0.0, min(2.0 * peak, 1.0), c.DELTA_POWER, delta), *moved]
 
 
 def design_qrs(
@@ -110,6 +150,7 @@ def design_qrs(
     transition: str,
     scale: float,
     infarct: str | None = None,
+    delta_samples: int = 0,
 ) -> QrsDesign:
     """Components of one QRS of ``qrs_samples`` starting at relative sample 0.
 
@@ -127,10 +168,14 @@ def design_qrs(
         Amplitude scale of every force.
     infarct
         Territory of a Q-wave infarction (a key of ``INFARCT_DIRECTIONS``), or ``None``.
+    delta_samples
+        Length of a pre-excitation delta wave at the start of the QRS (0: none).
     """
     parts = _parts(kind, axis_deg)
+    if delta_samples > 0:
+        parts = _preexcited(parts, delta_samples / qrs_samples, axis_deg)
     if infarct is not None:
-        parts = [*parts, _infarct_part(infarct)]
+        parts = [*_late_main(parts), _infarct_part(infarct)]
     starts = [round(p.start * qrs_samples) for p in parts]
     ends = [round((p.start + p.length) * qrs_samples) for p in parts]
     kernels = [

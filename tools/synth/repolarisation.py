@@ -126,21 +126,35 @@ def design_st(
     shifts: Mapping[str, float],
     main_vector: np.ndarray,
     fs_hz: float,
-) -> Component | None:
-    """The ST deviation from J to the T offset; ``None`` when there is none."""
-    amps = np.zeros(8)
-    if kind != "pvc":
-        limb = {lead: v for lead, v in shifts.items() if lead in LIMB_LEADS}
-        xy = fit_limb_st(limb)
-        amps[:2] = limb_projection(xy)[:2]
-        for lead, value in shifts.items():
-            if lead.startswith("V"):
-                amps[INDEPENDENT_LEADS.index(lead)] = value
+) -> list[Component]:
+    """The ST deviations, each merging into the T wave's downstroke (none: empty list).
+
+    A requested shift (an injury current) builds up over the last
+    :data:`~tools.synth.constants.ST_RISE_MS` of the QRS, so the J point itself is displaced
+    (the level the Fourth Universal Definition of MI reads). The secondary ST deviation of
+    LBBB and PVCs rises over as long from J, leaving J on the baseline (the QRS ends there).
+    """
+    rise = min(round(c.ST_RISE_MS * fs_hz / 1000.0), max(qrs_samples // 2, 1))
+    out = []
+    injury = _injury_amps(shifts) if kind != "pvc" else np.zeros(8)
+    if injury.any():
+        start = qrs_samples - rise
+        kernel = plateau_kernel(qt_samples - start, rise, t_peak - start)
+        out.append(Component("st", start, kernel, injury))
     if kind in ("lbbb", "pvc"):
-        amps += project(-c.SECONDARY_ST_FRACTION * main_vector)
-    if not amps.any():
-        return None
-    length = qt_samples - qrs_samples
-    rise = min(round(c.ST_RISE_MS * fs_hz / 1000.0), max((t_peak - qrs_samples) // 2, 1))
-    kernel = plateau_kernel(length, rise, t_peak - qrs_samples)
-    return Component("st", qrs_samples, kernel, amps)
+        rise = min(rise, max((t_peak - qrs_samples) // 2, 1))
+        kernel = plateau_kernel(qt_samples - qrs_samples, rise, t_peak - qrs_samples)
+        secondary = project(-c.SECONDARY_ST_FRACTION * main_vector)
+        out.append(Component("st", qrs_samples, kernel, secondary))
+    return out
+
+
+def _injury_amps(shifts: Mapping[str, float]) -> np.ndarray:
+    """Per-channel ST shifts: limb leads by one fitted frontal vector, precordial as given."""
+    amps = np.zeros(8)
+    limb = {lead: v for lead, v in shifts.items() if lead in LIMB_LEADS}
+    amps[:2] = limb_projection(fit_limb_st(limb))[:2]
+    for lead, value in shifts.items():
+        if lead.startswith("V"):
+            amps[INDEPENDENT_LEADS.index(lead)] = value
+    return amps

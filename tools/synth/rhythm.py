@@ -1,7 +1,7 @@
 """Beat timing: where each QRS starts, and which beats are premature.
 
 RR models: sinus is exactly regular; sinus arrhythmia is modulated by respiration
-(respiratory sinus arrhythmia, RR +-10% at 12-20 breaths/min); atrial fibrillation draws
+(respiratory sinus arrhythmia, RR +-10% by default at 12-20 breaths/min); atrial fibrillation draws
 independent log-normal RR intervals (irregularly irregular, CV 0.2); atrial flutter
 conducts every N-th flutter wave with a fixed delay. Premature atrial beats reset the sinus
 node (a non-compensatory pause); premature ventricular beats are followed by a full
@@ -18,7 +18,7 @@ import numpy as np
 from tools.synth import constants as c
 from tools.synth.spec import SynthSpec
 from tools.synth.templates import BEAT_KINDS, BeatTemplate
-from tools.synth.timing import Timing
+from tools.synth.timing import Timing, respiratory_depth
 
 NORMAL, PAC, PVC = (BEAT_KINDS.index(k) for k in ("normal", "pac", "pvc"))
 
@@ -81,7 +81,8 @@ def _base_rr_ms(
         period_ms = 1000.0 * rng.uniform(*c.RESPIRATION_PERIOD_S)
         phase = rng.uniform(0.0, 2 * np.pi)
         t_ms = timing.rr_ms * np.arange(count)
-        rr = rr * (1.0 + c.SINUS_ARRHYTHMIA_DEPTH * np.sin(2 * np.pi * t_ms / period_ms + phase))
+        depth = respiratory_depth(spec)
+        rr = rr * (1.0 + depth * np.sin(2 * np.pi * t_ms / period_ms + phase))
     elif spec.rhythm == "afib":
         sigma = math.sqrt(math.log(1.0 + c.AF_RR_CV**2))
         mu = math.log(timing.rr_ms) - sigma**2 / 2

@@ -14,12 +14,12 @@ from tools.leads import STANDARD_LEADS, canonical_lead
 from tools.synth import constants as c
 
 Rhythm = Literal["sinus", "sinus_arrhythmia", "afib", "aflutter"]
-Conduction = Literal["normal", "rbbb", "lbbb"]
+Conduction = Literal["normal", "rbbb", "lbbb", "irbbb", "lafb", "lpfb"]
 LeadOffMode = Literal["rail", "noise"]
 Infarct = Literal["inferior", "lateral", "anteroseptal", "anterior"]
 
 RHYTHMS: tuple[str, ...] = ("sinus", "sinus_arrhythmia", "afib", "aflutter")
-CONDUCTIONS: tuple[str, ...] = ("normal", "rbbb", "lbbb")
+CONDUCTIONS: tuple[str, ...] = ("normal", "rbbb", "lbbb", "irbbb", "lafb", "lpfb")
 LEAD_OFF_MODES: tuple[str, ...] = ("rail", "noise")
 INFARCTS: tuple[str, ...] = ("inferior", "lateral", "anteroseptal", "anterior")
 #: V6 cannot be a transition lead: V5 and V6 both face the lateral wall in the transverse plane.
@@ -54,7 +54,15 @@ class SynthSpec:
     conduction ratio), ``pr_ms`` shortening from 160 ms at <= 80 bpm to 100 ms at 220 bpm,
     ``p_ms`` 100 ms (or PR - 40 ms), ``qrs_ms`` 90 ms (140 ms with a bundle branch block),
     ``qt_ms`` from ``qtc_ms`` by Bazett, shortened so the T wave ends before the next beat,
-    ``transition_lead`` V3 (LBBB: V4). Lead names take any spelling, and the group names of
+    ``transition_lead`` V3 (LBBB: V4). ``conduction``: ``"rbbb"``/``"lbbb"`` complete bundle
+    branch block (QRS >= 120 ms), ``"irbbb"`` incomplete RBBB (the RBBB pattern at 100-119 ms,
+    default 110), ``"lafb"``/``"lpfb"`` left anterior/posterior fascicular block (a larger
+    initial force, inferior-rightward or superior-leftward, with a left axis -90..-30 or a
+    right axis +90..+180 that ``axis_deg`` must give). ``delta_wave_ms`` pre-excites the
+    ventricles (WPW pattern): a slurred delta wave of that length starts the QRS, which it
+    widens (default QRS 90 ms + delta) while the PR shortens (default PR - delta).
+    ``respiratory_depth`` sets the peak RR modulation of ``"sinus_arrhythmia"`` (default
+    0.1: RR +-10%). Lead names take any spelling, and the group names of
     :data:`LEAD_GROUPS`. ``disconnected_leads`` are drawn as lead-off channels: ``lead_off``
     ``"rail"`` holds them flat at +5 mV (a saturated amplifier), ``"noise"`` fills them with
     floating-input noise (hum and drift, no ECG). ``flat_leads`` are exactly 0 mV.
@@ -68,10 +76,12 @@ class SynthSpec:
 
     hr_bpm: float | None = None
     rhythm: Rhythm = "sinus"
+    respiratory_depth: float | None = None
     pr_ms: float | None = None
     p_ms: float | None = None
     qrs_ms: float | None = None
     conduction: Conduction = "normal"
+    delta_wave_ms: float | None = None
     infarct: Infarct | None = None
     qt_ms: float | None = None
     qtc_ms: float = c.DEFAULT_QTC_MS
@@ -101,6 +111,7 @@ class SynthSpec:
         self._check_choices()
         self._check_ranges()
         self._check_transition()
+        self._check_conduction()
         self._normalise_leads()
         self._check_premature()
         # Deferred imports: these modules read the spec type.
@@ -133,6 +144,8 @@ class SynthSpec:
         _range("qt_ms", self.qt_ms, c.QT_RANGE_MS, "ms")
         _range("qtc_ms", self.qtc_ms, c.QTC_RANGE_MS, "ms")
         _range("axis_deg", self.axis_deg, c.AXIS_RANGE_DEG, "deg")
+        _range("delta_wave_ms", self.delta_wave_ms, c.DELTA_WAVE_RANGE_MS, "ms")
+        _range("respiratory_depth", self.respiratory_depth, c.RESPIRATORY_DEPTH_RANGE, "")
         _range("amplitude_scale", self.amplitude_scale, c.AMPLITUDE_SCALE_RANGE, "")
         _range("flutter_rate_bpm", self.flutter_rate_bpm, c.FLUTTER_RATE_RANGE_BPM, "/min")
         _range("duration_s", self.duration_s, c.DURATION_RANGE_S, "s")
@@ -160,6 +173,24 @@ class SynthSpec:
                 "(leave transition_lead unset to let the axis decide)"
             )
         object.__setattr__(self, "transition_lead", lead)
+
+    def _check_conduction(self) -> None:
+        axis_range = c.FASCICULAR_AXIS_DEG.get(self.conduction)
+        if axis_range is not None and not axis_range[0] <= self.axis_deg <= axis_range[1]:
+            lo, hi = axis_range
+            raise SynthSpecError(
+                f"conduction={self.conduction!r} is built with a frontal axis of {lo:g} to "
+                f"{hi:g} deg, got axis_deg={self.axis_deg:g}; set axis_deg in that range"
+            )
+        if self.delta_wave_ms is not None and self.conduction != "normal":
+            raise SynthSpecError(
+                f"delta_wave_ms needs conduction='normal' (pre-excitation with "
+                f"{self.conduction!r} is not modelled)"
+            )
+        if self.respiratory_depth is not None and self.rhythm != "sinus_arrhythmia":
+            raise SynthSpecError(
+                f"respiratory_depth needs rhythm='sinus_arrhythmia', got {self.rhythm!r}"
+            )
 
     def _normalise_leads(self) -> None:
         shifts: dict[str, float] = {}

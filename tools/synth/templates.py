@@ -109,14 +109,14 @@ def beat_components(kind: BeatKind, spec: SynthSpec, timing: Timing) -> list[Com
         transition = spec.transition_lead or c.DEFAULT_TRANSITION[spec.conduction]
     scale = 1.0 if kind == "pvc" else spec.amplitude_scale
     infarct = None if kind == "pvc" else spec.infarct
-    qrs = design_qrs(qrs_kind, qrs_n, axis, transition, scale, infarct)
+    delta_n = samples(spec.delta_wave_ms, fs) if spec.delta_wave_ms and kind != "pvc" else 0
+    qrs = design_qrs(qrs_kind, qrs_n, axis, transition, scale, infarct, delta_n)
     inverted = () if kind == "pvc" else spec.t_inverted_leads
     t_wave = design_t(qrs_kind, qrs_n, qt_n, axis, inverted, qrs.main_vector)
     t_peak = t_wave.start + int(np.argmax(t_wave.kernel))
     shifts = {} if kind == "pvc" else spec.st_shift_mv
     st = design_st(qrs_kind, qrs_n, qt_n, t_peak, shifts, qrs.main_vector, fs)
-    components = [*_p_components(kind, timing, fs), *qrs.components, t_wave]
-    return components if st is None else [*components, st]
+    return [*_p_components(kind, timing, fs), *qrs.components, t_wave, *st]
 
 
 def _p_components(kind: BeatKind, timing: Timing, fs: float) -> list[Component]:

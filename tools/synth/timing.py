@@ -67,16 +67,11 @@ def resolve_timing(spec: SynthSpec) -> Timing:
 
     hr_bpm, flutter_bpm = _rates(spec)
     rr_ms = 60_000.0 / hr_bpm
-    depth = c.SINUS_ARRHYTHMIA_DEPTH if spec.rhythm == "sinus_arrhythmia" else 0.0
-    rr_min_ms = rr_ms * (1.0 - depth)
+    rr_min_ms = rr_ms * (1.0 - respiratory_depth(spec))
     has_p = spec.rhythm in ("sinus", "sinus_arrhythmia")
     pr_ms, p_ms = _pr_and_p(spec, hr_bpm) if has_p else (None, None)
     qrs_ms = spec.qrs_ms if spec.qrs_ms is not None else _default_qrs(spec)
-    if spec.conduction != "normal" and qrs_ms < c.BBB_MIN_QRS_MS:
-        raise SynthSpecError(
-            f"qrs_ms={qrs_ms:g} is too narrow for {spec.conduction.upper()} "
-            f"(complete bundle branch block needs >= {c.BBB_MIN_QRS_MS:g} ms)"
-        )
+    _check_qrs(spec, qrs_ms)
     slack_ms = ROUNDING_MARGIN_SAMPLES * 1000.0 / spec.fs_hz
     qt_max = rr_min_ms - (pr_ms or 0.0) - c.TP_GAP_MIN_MS - slack_ms
     qt_min = qrs_ms + c.JT_MIN_MS
@@ -135,14 +130,58 @@ def _rates(spec: SynthSpec) -> tuple[float, float | None]:
     return hr, flutter
 
 
+def respiratory_depth(spec: SynthSpec) -> float:
+    """Peak fractional RR modulation of the rhythm (0 unless sinus arrhythmia)."""
+    if spec.rhythm != "sinus_arrhythmia":
+        return 0.0
+    return (
+        spec.respiratory_depth if spec.respiratory_depth is not None else c.SINUS_ARRHYTHMIA_DEPTH
+    )
+
+
 def _default_qrs(spec: SynthSpec) -> float:
-    return c.DEFAULT_QRS_MS if spec.conduction == "normal" else c.DEFAULT_BBB_QRS_MS
+    if spec.conduction in ("rbbb", "lbbb"):
+        return c.DEFAULT_BBB_QRS_MS
+    if spec.conduction == "irbbb":
+        return c.DEFAULT_IRBBB_QRS_MS
+    return min(c.DEFAULT_QRS_MS + (spec.delta_wave_ms or 0.0), c.QRS_RANGE_MS[1])
+
+
+def _check_qrs(spec: SynthSpec, qrs_ms: float) -> None:
+    """The QRS width each conduction pattern is defined by (AHA/ACCF/HRS 2009, part III)."""
+    from tools.synth.spec import SynthSpecError
+
+    kind = spec.conduction
+    if kind in ("rbbb", "lbbb") and qrs_ms < c.BBB_MIN_QRS_MS:
+        raise SynthSpecError(
+            f"qrs_ms={qrs_ms:g} is too narrow for {kind.upper()} "
+            f"(complete bundle branch block needs >= {c.BBB_MIN_QRS_MS:g} ms)"
+        )
+    if kind == "irbbb" and not c.IRBBB_MIN_QRS_MS <= qrs_ms < c.BBB_MIN_QRS_MS:
+        raise SynthSpecError(
+            f"qrs_ms={qrs_ms:g} does not fit incomplete RBBB ({c.IRBBB_MIN_QRS_MS:g} to "
+            f"< {c.BBB_MIN_QRS_MS:g} ms; wider is conduction='rbbb')"
+        )
+    if kind in ("lafb", "lpfb") and qrs_ms >= c.BBB_MIN_QRS_MS:
+        raise SynthSpecError(
+            f"qrs_ms={qrs_ms:g} is too wide for an isolated {kind.upper()} "
+            f"(fascicular block QRS < {c.BBB_MIN_QRS_MS:g} ms)"
+        )
+    delta = spec.delta_wave_ms
+    if delta is not None and qrs_ms - delta < c.PREEXCITED_MIN_NORMAL_MS:
+        raise SynthSpecError(
+            f"delta_wave_ms={delta:g} leaves {qrs_ms - delta:g} ms of a {qrs_ms:g} ms QRS for "
+            f"the normal activation (needs >= {c.PREEXCITED_MIN_NORMAL_MS:g}); widen qrs_ms"
+        )
 
 
 def _pr_and_p(spec: SynthSpec, hr_bpm: float) -> tuple[float, float]:
     from tools.synth.spec import SynthSpecError
 
-    pr = spec.pr_ms if spec.pr_ms is not None else default_pr_ms(hr_bpm)
+    if spec.pr_ms is not None:
+        pr = spec.pr_ms
+    else:  # pre-excitation starts the QRS early: the PR shortens by the delta wave
+        pr = max(default_pr_ms(hr_bpm) - (spec.delta_wave_ms or 0.0), c.PR_RANGE_MS[0])
     if spec.p_ms is None:
         p = max(c.P_RANGE_MS[0], min(c.DEFAULT_P_MS, pr - c.PR_SEGMENT_DEFAULT_MS))
     else:

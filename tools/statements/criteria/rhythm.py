@@ -128,8 +128,18 @@ def _premature(inp: RuleInput, beat_type: BeatType) -> Finding:
 
 
 def premature_atrial_complexes(inp: RuleInput) -> Finding:
-    """At least one beat classified supraventricular premature."""
-    return _premature(inp, "supraventricular_premature")
+    """At least one beat classified supraventricular premature, with P waves (not in AF).
+
+    In atrial fibrillation the early beats are the fibrillation's own irregularity, not
+    premature atrial complexes: the rule needs the P waves that AF lacks.
+    """
+    found = _premature(inp, "supraventricular_premature")
+    organised = compare(
+        "p_wave_fraction", inp.g.p_wave_fraction, ">", th.AF_P_FRACTION_MAX, None,
+        note="P waves present: early beats in AF are its irregularity",
+    )  # fmt: skip
+    state = all_of((found.state, state_of(organised)))
+    return Finding(state, (*found.evidence, organised), note=found.note)
 
 
 def premature_ventricular_complexes(inp: RuleInput) -> Finding:
@@ -143,6 +153,11 @@ RULES: tuple[Rule, ...] = (
     Rule("SBRAD", "sinus P waves, rate < 60 bpm", th.MASON_2007, sinus_bradycardia),
     Rule("SARRH", "sinus P waves, RR range > 120 ms or > 10%", th.CHOU_2008, sinus_arrhythmia),
     Rule("AFIB", "no P waves, irregular RR (nRMSSD)", th.DASH_2009, atrial_fibrillation),
-    Rule("PAC", "supraventricular premature beats", th.MASON_2007, premature_atrial_complexes),
+    Rule(
+        "PAC",
+        "supraventricular premature beats, P waves present",
+        th.MASON_2007,
+        premature_atrial_complexes,
+    ),
     Rule("PVC", "ventricular premature beats", th.MASON_2007, premature_ventricular_complexes),
 )
