@@ -168,14 +168,21 @@ def clipped_fraction(
     A saturated amplifier or ADC holds its rail value for many consecutive samples on beat
     after beat; a real peak touches its extreme for one or two samples. Samples within
     :data:`CLIP_TOLERANCE_FRACTION` of the range from the maximum or minimum count when they
-    form runs of at least :data:`CLIP_MIN_RUN_S`.
+    form runs of at least :data:`CLIP_MIN_RUN_S`. An extreme at the lead's baseline (its
+    median) is no rail: a noise-free lead whose waves all point one way rests on its minimum
+    or maximum between beats (:data:`CLIP_RAIL_FROM_BASELINE_FRACTION`).
     """
     hi = filled.max(axis=1, keepdims=True)
     lo = filled.min(axis=1, keepdims=True)
-    tol = th.CLIP_TOLERANCE_FRACTION * (hi - lo)
+    span = hi - lo
+    tol = th.CLIP_TOLERANCE_FRACTION * span
+    baseline = np.median(filled, axis=1, keepdims=True)
+    away = th.CLIP_RAIL_FROM_BASELINE_FRACTION * span
+    top_rail = (hi - baseline > away)[:, 0]
+    bottom_rail = (baseline - lo > away)[:, 0]
     min_run = max(2, round(th.CLIP_MIN_RUN_S * fs_hz))
-    top, n_top = long_runs((filled >= hi - tol) & ~nan, min_run)
-    bottom, n_bottom = long_runs((filled <= lo + tol) & ~nan, min_run)
+    top, n_top = long_runs((filled >= hi - tol) & ~nan & top_rail[:, None], min_run)
+    bottom, n_bottom = long_runs((filled <= lo + tol) & ~nan & bottom_rail[:, None], min_run)
     n_valid = np.maximum((~nan).sum(axis=1), 1)
     return np.asarray((top + bottom) / n_valid), n_top + n_bottom
 

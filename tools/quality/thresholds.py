@@ -47,6 +47,9 @@ RAIL_OFFSET_MV = 2.0
 #: holds one exact ADC value, while even a smooth, noise-free peak moves more than that
 #: between samples (a looser tolerance flags the flat tops of synthetic or filtered T waves).
 CLIP_TOLERANCE_FRACTION = 1e-4
+#: A rail lies away from the baseline: an extreme within 5% of the range from the lead's
+#: median is where a noise-free lead rests between beats, not a saturated amplifier.
+CLIP_RAIL_FROM_BASELINE_FRACTION = 0.05
 #: Only runs of at least 8 ms at the rail count: a clipped R peak is cut flat for tens of ms.
 CLIP_MIN_RUN_S = 0.008
 #: ... and at least 3 such runs (peaks cut beat after beat; a single flat stretch is not
