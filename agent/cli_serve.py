@@ -33,6 +33,13 @@ class Device(StrEnum):
     cpu = "cpu"
 
 
+class KVCache(StrEnum):
+    """The running batch's KV cache (gem_core.model.running)."""
+
+    dynamic = "dynamic"
+    static = "static"
+
+
 class DType(StrEnum):
     """Weights and activations precision."""
 
@@ -50,6 +57,8 @@ def _load_engine(
     dtype: str,
     max_batch: int,
     max_queue: int,
+    kv_cache: str = "dynamic",
+    max_context: int | None = None,
 ) -> Engine:
     """GEM's engine (imports torch/transformers; tests replace this function)."""
     try:
@@ -60,15 +69,23 @@ def _load_engine(
             "with: pip install 'gem-agent[gpu]'"
         )
         raise typer.Exit(code=2) from None
-    engine: Engine = load_engine(
-        checkpoint,
-        ecg_tower=ecg_tower,
-        vision_tower=vision_tower,
-        device=device,
-        dtype=dtype,
-        max_batch=max_batch,
-        max_queue=max_queue,
-    )
+    from gem_core.engine import EngineError
+
+    try:
+        engine: Engine = load_engine(
+            checkpoint,
+            ecg_tower=ecg_tower,
+            vision_tower=vision_tower,
+            device=device,
+            dtype=dtype,
+            max_batch=max_batch,
+            max_queue=max_queue,
+            kv_cache=kv_cache,  # type: ignore[arg-type]
+            max_context=max_context,
+        )
+    except (ValueError, EngineError) as err:  # bad settings, or a cache that does not fit
+        err_console.print(f"[bold red]error:[/] {err}")
+        raise typer.Exit(code=2) from None
     return engine
 
 
@@ -127,6 +144,19 @@ MaxQueueOpt = Annotated[
 MaxBodyOpt = Annotated[
     int, typer.Option(min=1024, help="Largest request body in bytes; larger gets HTTP 413.")
 ]
+KVCacheOpt = Annotated[
+    KVCache,
+    typer.Option(
+        help="KV cache: 'static' pre-allocates max-batch x max-context positions and replays "
+        "decode steps from CUDA graphs on a GPU (fastest); 'dynamic' grows per request."
+    ),
+]
+MaxContextOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Most tokens per request (prompt + 677 ECG/image + answer); default 4096."
+    ),
+]
 ModelNameOpt = Annotated[
     str | None,
     typer.Option(help="Model id served and required in requests (the agent's default id)."),
@@ -146,6 +176,8 @@ def serve(
     max_queue: MaxQueueOpt = DEFAULT_MAX_QUEUE,
     max_body_bytes: MaxBodyOpt = DEFAULT_MAX_BODY_BYTES,
     model_name: ModelNameOpt = DEFAULT_MODEL_NAME,
+    kv_cache: KVCacheOpt = KVCache.dynamic,
+    max_context: MaxContextOpt = None,
 ) -> None:
     """Serve GEM over an OpenAI-compatible HTTP API with continuous batching."""
     key = _api_key(api_key_env)
@@ -159,6 +191,8 @@ def serve(
             dtype=precision,
             max_batch=max_batch,
             max_queue=max_queue,
+            kv_cache=kv_cache.value,
+            max_context=max_context,
         )
     from gem_core.serve import ServeSettings, create_app
 
@@ -169,7 +203,8 @@ def serve(
     served = model_name or engine.model_name
     auth = f"key from ${api_key_env}" if api_key_env else "no authentication"
     console.print(
-        f"serving {served} ({device.value}, {precision}, max batch {max_batch}, {auth}) at "
+        f"serving {served} ({device.value}, {precision}, max batch {max_batch}, "
+        f"{kv_cache.value} KV cache, {auth}) at "
         f"http://{host}:{port}/v1"
     )
     _run(app, host, port)

@@ -6,9 +6,11 @@ only when a name below is first used: ``import gem_core.model`` itself stays lig
 
 * :func:`load_gem` -> :class:`LoadedGem`: checkpoint dir + ECG-CoCa ``.pt`` + CLIP dir.
 * :func:`load_engine` -> :class:`GemEngine`: the continuous-batching engine the server and the
-  ``local`` backend drive (:class:`gem_core.engine.Engine`).
+  ``local`` backend drive (:class:`gem_core.engine.Engine`), with a dynamic or a static
+  (pre-allocated, CUDA-graph-ready) KV cache (:class:`StaticKVCache`).
 * :func:`gem_core.model.generate.generate`: a static batch to completion.
 * :func:`make_tiny_checkpoint` -> :class:`TinyCheckpoint`: a tiny GEM of the real layout.
+* :func:`random_gem`: GEM's full shape with random weights built on a device (benchmarks).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from gem_core.model.engine import GemEngine, load_engine
     from gem_core.model.generate import GenerationOutput
     from gem_core.model.loader import LoadedGem, load_gem
+    from gem_core.model.random_gem import random_gem
+    from gem_core.model.static_cache import StaticKVCache
     from gem_core.model.tiny import TinyCheckpoint, make_tiny_checkpoint
 
 _LAZY = {
@@ -30,6 +34,8 @@ _LAZY = {
     "GenerationOutput": "gem_core.model.generate",
     "LoadedGem": "gem_core.model.loader",
     "load_gem": "gem_core.model.loader",
+    "random_gem": "gem_core.model.random_gem",
+    "StaticKVCache": "gem_core.model.static_cache",
     "TinyCheckpoint": "gem_core.model.tiny",
     "make_tiny_checkpoint": "gem_core.model.tiny",
 }
@@ -40,10 +46,12 @@ __all__ = [
     "GenerationOutput",
     "LoadedGem",
     "MissingCheckpointFileError",
+    "StaticKVCache",
     "TinyCheckpoint",
     "load_engine",
     "load_gem",
     "make_tiny_checkpoint",
+    "random_gem",
 ]
 
 

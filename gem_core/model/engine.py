@@ -6,12 +6,16 @@ Each :meth:`GemEngine.step`:
    rows from the running batch;
 2. admits waiting requests, up to ``max_batch`` running and ``max_prefill`` per step: one
    batched prefill (towers + LLM over their prompts), their first token sampled, their KV
-   cache merged into the running batch (the narrower side left-padded, the attention mask
-   extended);
+   cache joined to the running batch;
 3. runs ONE decode step for every running request together (one token per row through the
    LLM, the prefix read from the cache) and samples each row's next token;
-4. removes finished rows (indexing the cache) and trims leading columns that are padding in
-   every row once enough have accumulated.
+4. removes finished rows from the running batch.
+
+The running batch's KV cache (:mod:`gem_core.model.running`) is ``kv_cache="dynamic"``
+(transformers' ``DynamicCache``: left-padded rows merged, indexed and trimmed) or
+``"static"`` (one pre-allocated cache of ``max_batch`` slots, a finished request's slot
+reused by the next, a fixed-shape decode step replayed from CUDA graphs on a GPU; see
+:mod:`gem_core.model.static_cache`). Both give the same tokens.
 
 So a request added while others decode joins them between two decode steps. The engine is
 single-threaded (see :mod:`gem_core.engine`).
@@ -25,16 +29,17 @@ from pathlib import Path
 
 import torch
 
-from gem_core.engine import EngineError, EngineFull, GenerationRequest, StepResult, TokenEvent
-from gem_core.model.generate import (
-    SequenceState,
-    check_request,
-    decode_step,
-    prefill,
-    sample_batch,
+from gem_core.engine import (
+    EngineError,
+    EngineFull,
+    GenerationRequest,
+    PromptTooLong,
+    StepResult,
+    TokenEvent,
 )
-from gem_core.model.kvcache import DecodeBatch, merge, select_rows, trim
+from gem_core.model.generate import SequenceState, check_request, prefill, sample_batch
 from gem_core.model.loader import LoadedGem, load_gem
+from gem_core.model.running import KVCacheKind, RunningBatch, running_batch
 from gem_core.model.tokenizer import IMAGE_TOKEN_ID
 from tools.leads import MIMIC_LEADS
 
@@ -58,6 +63,22 @@ class GemEngine:
         Most requests prefilled in one step.
     model_name
         Served model id; default: the checkpoint directory's name.
+    kv_cache
+        ``"dynamic"`` or ``"static"`` (module docstring).
+    max_context
+        Most tokens per request (prompt, 677 multimodal embeddings, answer); default the
+        model's context. The static cache reserves ``max_batch x max_context`` positions.
+    cuda_graphs
+        Static cache: replay decode steps from CUDA graphs (default: on for a CUDA model).
+    compile
+        Static cache: ``torch.compile`` the decode step (minutes of compilation on a GPU).
+
+    Raises
+    ------
+    ValueError
+        A bad size or cache option (see :func:`~gem_core.model.running.running_batch`).
+    EngineError
+        The static cache does not fit the GPU's free memory.
     """
 
     def __init__(
@@ -68,6 +89,10 @@ class GemEngine:
         max_queue: int = 256,
         max_prefill: int = DEFAULT_MAX_PREFILL,
         model_name: str | None = None,
+        kv_cache: KVCacheKind = "dynamic",
+        max_context: int | None = None,
+        cuda_graphs: bool | None = None,
+        compile: bool = False,
     ) -> None:
         if min(max_batch, max_queue, max_prefill) < 1:
             raise ValueError("max_batch, max_queue and max_prefill must be >= 1")
@@ -80,7 +105,15 @@ class GemEngine:
         self._name = model_name or gem.checkpoint_dir.name
         self._waiting: deque[SequenceState] = deque()
         self._running: list[SequenceState] = []
-        self._batch: DecodeBatch | None = None
+        self._batch = running_batch(
+            gem.model,
+            kv_cache,
+            max_batch=max_batch,
+            max_context=max_context,
+            cuda_graphs=cuda_graphs,
+            compile=compile,
+        )
+        self._kv_cache: KVCacheKind = kv_cache
         self._pending_events: list[TokenEvent] = []
         self._abort_running: set[str] = set()
 
@@ -93,6 +126,21 @@ class GemEngine:
     def max_batch(self) -> int:
         """Most requests decoded together."""
         return self._max_batch
+
+    @property
+    def kv_cache(self) -> KVCacheKind:
+        """``"dynamic"`` or ``"static"``."""
+        return self._kv_cache
+
+    @property
+    def running_batch(self) -> RunningBatch:
+        """The running requests' KV cache (rows in decoding order)."""
+        return self._batch
+
+    @property
+    def running_ids(self) -> tuple[str, ...]:
+        """Ids of the running requests, in the running batch's row order."""
+        return tuple(s.request_id for s in self._running)
 
     @property
     def running(self) -> int:
@@ -116,8 +164,9 @@ class GemEngine:
 
     @property
     def context_tokens(self) -> int:
-        """The model's context (prompt, multimodal embeddings and answer)."""
-        return self._model.config.context_tokens
+        """Most tokens per request (prompt, multimodal embeddings and answer): the model's
+        context, or the engine's smaller ``max_context``."""
+        return self._batch.max_context
 
     def count_tokens(self, prompt: str) -> int:
         """Prompt length in tokens, each ``<image>`` counted as its 677 embeddings."""
@@ -134,13 +183,21 @@ class GemEngine:
             Duplicate live id, or an invalid request (see
             :func:`~gem_core.model.generate.check_request`).
         PromptTooLong
-            The prompt and ``max_new_tokens`` do not fit the context.
+            The prompt and ``max_new_tokens`` do not fit the context (the model's, or the
+            engine's ``max_context``).
         EngineFull
             ``max_queue`` requests are already waiting.
         """
         if request.request_id in self._live_ids():
             raise EngineError(f"request {request.request_id!r} is already in the engine")
         checked = check_request(request, self._model, self._tokenizer)
+        wanted = checked.prompt_tokens + request.params.max_new_tokens
+        if wanted > self.context_tokens:
+            raise PromptTooLong(
+                f"request {request.request_id!r}: {checked.prompt_tokens} prompt tokens + "
+                f"max_new_tokens {request.params.max_new_tokens} = {wanted} exceeds the "
+                f"engine's max_context of {self.context_tokens} tokens per request"
+            )
         if len(self._waiting) >= self._max_queue:
             raise EngineFull(
                 f"request {request.request_id!r}: the queue is full ({self._max_queue} waiting)"
@@ -195,27 +252,22 @@ class GemEngine:
         events.extend(sample_batch(logits, admitted))
         rows = [i for i, s in enumerate(admitted) if not s.finished]
         if rows:
-            joined = batch if len(rows) == len(admitted) else select_rows(batch, rows)
-            self._batch = joined if self._batch is None else merge(self._batch, joined)
+            self._batch.join(batch, rows)
             self._running.extend(admitted[i] for i in rows)
         return room
 
     def _decode(self, events: list[TokenEvent]) -> int:
-        if self._batch is None or not self._running:
+        if not self._running:
             return 0
         size = len(self._running)
-        logits = decode_step(self._model, self._batch, [s.generated[-1] for s in self._running])
+        logits = self._batch.decode([s.generated[-1] for s in self._running])
         events.extend(sample_batch(logits, self._running))
         self._keep_rows([i for i, s in enumerate(self._running) if not s.finished])
-        if self._batch is not None:
-            self._batch = trim(self._batch)
         return size
 
     def _keep_rows(self, rows: Sequence[int]) -> None:
-        if len(rows) == len(self._running):
-            return
         self._running = [self._running[i] for i in rows]
-        self._batch = select_rows(self._batch, list(rows)) if rows and self._batch else None
+        self._batch.keep(rows)
 
 
 def load_engine(
@@ -230,11 +282,17 @@ def load_engine(
     max_prefill: int = DEFAULT_MAX_PREFILL,
     lead_order: Sequence[str] = MIMIC_LEADS,
     model_name: str | None = None,
+    kv_cache: KVCacheKind = "dynamic",
+    max_context: int | None = None,
+    cuda_graphs: bool | None = None,
+    compile: bool = False,
 ) -> GemEngine:
-    """Load GEM (:func:`~gem_core.model.load_gem`) and wrap it in a :class:`GemEngine`.
+    """Load GEM (:func:`~gem_core.model.load_gem`) and wrap it in a :class:`GemEngine`
+    (``kv_cache``, ``max_context``, ``cuda_graphs``, ``compile``: see there).
 
     Raises what :func:`~gem_core.model.load_gem` raises (``CheckpointError`` and its
-    ``MissingCheckpointFileError``, ``ValueError`` for a bad dtype/device/lead order).
+    ``MissingCheckpointFileError``, ``ValueError`` for a bad dtype/device/lead order), and
+    what :class:`GemEngine` raises for its options.
     """
     gem = load_gem(
         checkpoint_dir,
@@ -250,4 +308,8 @@ def load_engine(
         max_queue=max_queue,
         max_prefill=max_prefill,
         model_name=model_name,
+        kv_cache=kv_cache,
+        max_context=max_context,
+        cuda_graphs=cuda_graphs,
+        compile=compile,
     )
