@@ -13,7 +13,6 @@ after a batch was committed), :meth:`CaseBase.open` rebuilds it from the table.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import faiss
 import numpy as np
 
+from tools.atomic import write_atomic
 from tools.cases import index as fx
 from tools.cases.embedding import EMBEDDING_DIM, EMBEDDING_VERSION, embedding_signature
 from tools.cases.model import CaseBaseError, CaseBaseInfo, CaseBaseVersionError, SimilarCase
@@ -53,10 +53,7 @@ def read_meta(folder: str | Path) -> dict[str, Any]:
 
 def write_meta(folder: str | Path, meta: dict[str, Any]) -> None:
     """Write ``meta.json`` atomically."""
-    path = Path(folder) / META_NAME
-    tmp = path.with_name(f".{META_NAME}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(Path(folder) / META_NAME, json.dumps(meta, indent=2, default=str) + "\n")
 
 
 def check_signature(store: CaseStore) -> None:

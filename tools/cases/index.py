@@ -7,7 +7,6 @@ is the cosine similarity whatever the index type.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -15,6 +14,7 @@ from typing import Any, Literal, cast
 import faiss
 import numpy as np
 
+from tools.atomic import atomic_path
 from tools.cases.model import CaseBaseError
 
 #: faiss's bundled stubs lack the search-parameter classes and subclass attributes.
@@ -140,9 +140,8 @@ def search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
 def write_index(index: faiss.Index, folder: str | Path) -> Path:
     """Write ``index.faiss`` atomically (a temporary file renamed over the old one)."""
     path = Path(folder) / INDEX_NAME
-    tmp = path.with_name(f".{INDEX_NAME}.{os.getpid()}.tmp")
-    faiss.write_index(index, str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        faiss.write_index(index, str(tmp))
     return path
 
 

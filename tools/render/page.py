@@ -9,9 +9,6 @@ to pixels.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from PIL import Image
 
+from tools.atomic import atomic_path
 from tools.errors import MissingFileError
 from tools.record import ECGRecord
 from tools.render.grid import draw_grid
@@ -135,22 +133,18 @@ def save_ecg_image(
         raise MissingFileError(path, f"destination folder {path.parent} does not exist")
     if fmt == "png":
         pixels = render_ecg(record, layout=layout, dpi=dpi, header=header)
-        _write_atomic(
-            path,
-            lambda tmp: Image.fromarray(pixels).save(
+        with atomic_path(path) as tmp:
+            Image.fromarray(pixels).save(
                 tmp, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL
-            ),
-        )
+            )
     else:
         page = page_layout(record, layout=layout, dpi=dpi)
         figure = draw_page(record, page, header=header)
         full_page = Bbox.from_bounds(0, 0, PAPER_WIDTH_IN, PAPER_HEIGHT_IN)
-        _write_atomic(
-            path,
-            lambda tmp: figure.savefig(
+        with atomic_path(path) as tmp:
+            figure.savefig(
                 tmp, format="svg", dpi=dpi, bbox_inches=full_page, metadata={"Date": None}
-            ),
-        )
+            )
     return path
 
 
@@ -224,14 +218,3 @@ def _draw_header(ax: Axes, record: ECGRecord) -> None:
         parse_math=False,
         zorder=3,
     )
-
-
-def _write_atomic(path: Path, write: Callable[[str], object]) -> None:
-    """Call ``write(tmp_path)`` on a unique name beside ``path``, then move it onto ``path``."""
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}")
-    try:
-        write(str(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

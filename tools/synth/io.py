@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pydantic
 
+from tools.atomic import write_atomic
 from tools.errors import CorruptFileError, MissingFileError, SignalValueError
 from tools.synth import constants as c
 from tools.synth.generate import SyntheticECG
@@ -65,7 +64,7 @@ def write_synthetic(ecg: SyntheticECG, out_dir: str | Path) -> Path:
         comments=[f"synthetic ECG (tools.synth), seed {ecg.spec.seed}", f"labels: {labels}"],
         write_dir=str(folder),
     )
-    _write_atomic(folder / f"{record.record_id}{TRUTH_SUFFIX}", ecg.truth.to_json(indent=1))
+    write_atomic(folder / f"{record.record_id}{TRUTH_SUFFIX}", ecg.truth.to_json(indent=1))
     return folder / record.record_id
 
 
@@ -96,15 +95,3 @@ def read_truth(path: str | Path) -> GroundTruth:
         raise CorruptFileError(
             file, f"not a synthetic ground-truth file ({where}: {first['msg']})"
         ) from None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
