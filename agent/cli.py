@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from agent.cli_agent import demo, run, trace_app
+from agent.cli_batch import batch
 from agent.cli_records import inspect, measure, render, synth
 from agent.cli_serve import serve
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.command()(demo)
 app.command()(run)
+app.command()(batch)
 app.command()(inspect)
 app.command()(measure)
 app.command()(render)
