@@ -40,6 +40,8 @@ EXIT_INTERRUPTED = 130
 #: Progress bar: label and bar widths (characters), so the line fits 80 columns.
 LABEL_WIDTH = 24
 BAR_WIDTH = 20
+#: Room for the rate ("12345.6 rec/s"), so a narrow terminal shrinks the label, not the rate.
+RATE_WIDTH = 13
 
 
 class RateColumn(ProgressColumn):
@@ -124,7 +126,7 @@ def _progress_bar(enabled: bool, label: str) -> Iterator[Any]:
         ),
         BarColumn(bar_width=BAR_WIDTH),
         MofNCompleteColumn(),
-        RateColumn(),
+        RateColumn(table_column=Column(no_wrap=True, min_width=RATE_WIDTH)),
         TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/]"),
         TextColumn("ETA"),
         TimeRemainingColumn(),
