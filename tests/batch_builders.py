@@ -12,20 +12,11 @@ from typing import Any
 from agent.batch.jsonl import iter_lines
 from agent.batch.lines import line_id, normalised_line
 from tests.loopback_openai import ScriptedChatServer
+from tests.synth_builders import VARIED_SPECS
 from tools.leads import STANDARD_LEADS
 from tools.synth import SynthSpec, synthesize, write_synthetic
 
-#: A variety of kinds, so the reports differ from one another.
-SPECS = [
-    SynthSpec(duration_s=6.0),
-    SynthSpec(duration_s=6.0, conduction="lbbb"),
-    SynthSpec(duration_s=6.0, rhythm="afib"),
-    SynthSpec(duration_s=6.0, conduction="rbbb", hr_bpm=90),
-    SynthSpec(duration_s=6.0, axis_deg=-45),
-    SynthSpec(duration_s=6.0, st_shift_mv={"inferior": 0.2}),
-    SynthSpec(duration_s=6.0, hr_bpm=120),
-    SynthSpec(duration_s=6.0, qtc_ms=520),
-]
+SPECS = VARIED_SPECS
 #: A model answer with no checkable claim: no revision round, one request per record.
 ANSWER = "Interpretation pending clinical correlation."
 #: Longest a gathering server holds a request.

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.synth_builders import VARIED_SPECS
 from tools.cases import BuildProgress, CaseBase, build_case_base
 from tools.cases import index as fx
 from tools.cases.casebase import META_NAME
@@ -33,17 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 N_GOOD = 8
 GOOD_IDS = [f"r{i:02d}" for i in range(N_GOOD)]
 DATASET = "wfdb-dir"  # the name the `dir` reader stores
-#: A variety of kinds, so the rows are distinguishable.
-SPECS = [
-    SynthSpec(duration_s=6.0),
-    SynthSpec(duration_s=6.0, conduction="lbbb"),
-    SynthSpec(duration_s=6.0, rhythm="afib"),
-    SynthSpec(duration_s=6.0, conduction="rbbb", hr_bpm=90),
-    SynthSpec(duration_s=6.0, axis_deg=-45),
-    SynthSpec(duration_s=6.0, st_shift_mv={"inferior": 0.2}),
-    SynthSpec(duration_s=6.0, hr_bpm=120),
-    SynthSpec(duration_s=6.0, qtc_ms=520),
-]
+SPECS = VARIED_SPECS
 
 
 def _write(spec: SynthSpec, record_id: str, folder: Path, seed: int) -> None:
