@@ -58,6 +58,7 @@ GLOBAL_ROWS: tuple[tuple[str, str, int], ...] = (
     ("QTc Hodges", "qtc_hodges_ms", 0),
     ("P / QRS / T axis", "p_axis_deg", 0),
     ("P-wave fraction", "p_wave_fraction", 2),
+    ("atrial periodicity / rate", "atrial_periodicity", 2),
 )
 
 
@@ -74,6 +75,8 @@ def global_table(m: Measurements) -> Table:
         elif field == "p_axis_deg":
             value = " / ".join(_fmt(v) for v in (g.p_axis_deg, g.qrs_axis_deg, g.t_axis_deg))
             value += " deg"
+        elif field == "atrial_periodicity":
+            value = f"{value} / {_fmt(g.atrial_rate_bpm)} per min"
         elif field.endswith("_ms"):
             value += " ms"
         elif field.endswith("_bpm"):

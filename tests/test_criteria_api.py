@@ -154,7 +154,7 @@ class TestEvaluateRule:
         assert evaluate_rule("1AVB", measurements()) is None
 
     def test_no_criterion(self) -> None:
-        assert evaluate_rule("AFLT", measurements()) is None
+        assert evaluate_rule("ALMI", measurements()) is None
 
     def test_unknown(self) -> None:
         with pytest.raises(UnknownStatementError, match="'LBBB'"):

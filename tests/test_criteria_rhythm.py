@@ -118,12 +118,75 @@ class TestAtrialFibrillation:
         assert not result.met and not result.assessable
 
 
+#: Flutter waves as the measurement reports them (4:1 flutter at 300/min).
+FLUTTER = {
+    "atrial_periodicity": 0.65, "atrial_correlation": 0.99, "atrial_rate_bpm": 297.0,
+    "p_axis_deg": -84.0, "pr_ms": 310.0, "heart_rate_bpm": 75.0,
+}  # fmt: skip
+#: Sinus rhythm whose TQ intervals were measured and hold no periodic atrial activity.
+SINUS_MEASURED = {"atrial_periodicity": 0.0, "atrial_correlation": 0.6, "atrial_rate_bpm": None}
+
+
 class TestAtrialFlutter:
-    def test_no_criterion(self) -> None:
+    def test_flutter_waves_met(self) -> None:
+        result = explain("AFLT", measurements(global_=FLUTTER))
+        assert result.met and result.assessable
+        measures = {e.measure for e in result.evidence}
+        assert {"atrial_periodicity", "atrial_correlation", "atrial_rate_bpm"} <= measures
+        assert result.citation and "Mason" in result.citation
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("atrial_periodicity", 0.41), ("atrial_correlation", 0.84),
+         ("atrial_rate_bpm", 230.0), ("atrial_rate_bpm", 350.0), ("atrial_rate_bpm", None)],
+    )  # fmt: skip
+    def test_each_part_must_hold(self, field: str, value: float | None) -> None:
+        result = explain("AFLT", measurements(global_={**FLUTTER, field: value}))
+        assert not result.met and result.assessable
+
+    def test_rate_edges_inclusive(self) -> None:
+        for rate in (240.0, 340.0):
+            assert "AFLT" in fired(measurements(global_={**FLUTTER, "atrial_rate_bpm": rate}))
+
+    def test_measured_without_periodicity_is_not_met(self) -> None:
+        result = explain("AFLT", measurements(global_=SINUS_MEASURED))
+        assert not result.met and result.assessable
+
+    def test_unmeasured_with_sinus_p_waves_is_not_met(self) -> None:
+        result = explain("AFLT", measurements())
+        assert not result.met and result.assessable
+        assert result.note and "explained" in result.note
+
+    def test_unmeasured_with_af_is_not_met(self) -> None:
         result = explain("AFLT", measurements(global_=AF))
+        assert not result.met and result.assessable
+
+    def test_unmeasured_without_sinus_p_is_not_assessable(self) -> None:
+        # 2:1 flutter at 150/min: no room for two F waves, the "P" axis is not sinus
+        m = measurements(global_={"p_axis_deg": -80.0, "heart_rate_bpm": 150.0})
+        result = explain("AFLT", m)
         assert not result.met and not result.assessable
-        assert result.note and "no criterion" in result.note
-        assert result.to_statement() is None
+        assert result.note and "too short" in result.note
+
+    def test_flutter_waves_rule_out_af(self) -> None:
+        # variable AV conduction: irregular RR without P waves, but organised F waves
+        m = measurements(global_={**AF, **FLUTTER, "p_axis_deg": None, "pr_ms": None})
+        codes = set(fired(m))
+        assert "AFLT" in codes and "AFIB" not in codes
+        assert explain("AFIB", m).assessable
+
+    def test_flutter_silences_the_p_wave_statements(self) -> None:
+        sinus_axis = {**FLUTTER, "p_axis_deg": 60.0, "pr_ms": 230.0}
+        codes = set(fired(measurements(global_=sinus_axis)))
+        assert "AFLT" in codes
+        assert not codes & {"SR", "STACH", "SBRAD", "SARRH", "1AVB"}
+        assert not set(fired(measurements(global_={**sinus_axis, "pr_ms": 100.0,
+                                                   "qrs_ms": 130.0}))) & {"WPW"}  # fmt: skip
+
+    def test_unmeasured_periodicity_does_not_block_sinus(self) -> None:
+        # sinus tachycardia: TQ too short to measure, the P-wave statements stand
+        m = measurements(global_={"heart_rate_bpm": 130.0, "pr_ms": 230.0})
+        assert {"STACH", "1AVB"} <= set(fired(m))
 
 
 class TestPrematureComplexes:

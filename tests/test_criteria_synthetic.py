@@ -34,6 +34,7 @@ from tools.statements import RULES, explain
 from tools.statements import thresholds as th
 from tools.statements.territories import TERRITORY_LEADS, Territory, contiguous_positive
 from tools.synth import SyntheticECG, SynthSpec, synthesize
+from tools.synth.constants import DEFAULT_FLUTTER_RATE_BPM
 
 #: Record length: 8 s holds >= 6 beats down to 50 bpm (the rhythm rules' minimum).
 DURATION_S = 8.0
@@ -109,7 +110,15 @@ PREMATURE_SINUS = (
 
 # --- specs shared by several rules ------------------------------------------------------------
 AF = case("atrial fibrillation", rhythm="afib", hr_bpm=90, seeds=(0, 1, 2))
+FLUTTER_2_1 = (
+    "2:1 flutter (ventricular rate 150/min): the TQ interval cannot hold two flutter waves, "
+    "the second lies in the T wave, so the flutter-wave periodicity is not measured and AFLT "
+    "is not assessable (it reads as a non-sinus tachycardia, not as flutter)"
+)
 FLUTTER = case("atrial flutter 2:1", rhythm="aflutter")
+#: The same ECG where the flutter must be found (AFLT met): the known limit.
+FLUTTER_BUG = dataclasses.replace(FLUTTER, bugs=(Bug(FLUTTER_2_1), Bug(FLUTTER_2_1, noisy=True)))
+FLUTTER_4 = case("atrial flutter 4:1, 300/min", rhythm="aflutter", flutter_conduction=4)
 SINUS_ARRHYTHMIA = case("sinus arrhythmia +-10%", rhythm="sinus_arrhythmia", seeds=(0, 1, 2))
 #: The same ECGs where a false premature beat decides the rule (SARRH met, PAC missed).
 SINUS_ARRHYTHMIA_BUG = dataclasses.replace(
@@ -149,7 +158,7 @@ LAFB_Q = case("LAFB: small q in I, aVL", conduction="lafb", axis_deg=-60)
 CASES: dict[str, tuple[tuple[Case, ...], tuple[Case, ...]]] = {
     "SR": (
         (case("72 bpm"), case("95 bpm", hr_bpm=95)),
-        (case("105 bpm", hr_bpm=105), case("55 bpm", hr_bpm=55), AF, FLUTTER),
+        (case("105 bpm", hr_bpm=105), case("55 bpm", hr_bpm=55), AF, FLUTTER, FLUTTER_4),
     ),
     "STACH": ((case("110 bpm", hr_bpm=110),), (case("95 bpm", hr_bpm=95), AF)),
     "SBRAD": ((case("50 bpm", hr_bpm=50),), (case("65 bpm", hr_bpm=65),)),
@@ -160,9 +169,21 @@ CASES: dict[str, tuple[tuple[Case, ...], tuple[Case, ...]]] = {
          case("regular sinus")),
     ),
     "AFIB": ((AF,), (SINUS_ARRHYTHMIA, FLUTTER, PACS)),
+    "AFLT": (
+        (FLUTTER_4,
+         case("atrial flutter 3:1, 250/min", rhythm="aflutter", flutter_conduction=3,
+              flutter_rate_bpm=250),
+         case("atrial flutter 4:1, 340/min", rhythm="aflutter", flutter_conduction=4,
+              flutter_rate_bpm=340),
+         FLUTTER_BUG),
+        (case("regular sinus"), case("PR 300", pr_ms=300), AF, PACS,
+         case("atrial tachycardia 200/min, 4:1", rhythm="aflutter", flutter_conduction=4,
+              flutter_rate_bpm=200)),
+    ),
     "PAC": ((PACS,), (PVCS, SINUS_ARRHYTHMIA_BUG, AF)),
     "PVC": ((PVCS,), (PACS, case("LBBB (wide, not premature)", conduction="lbbb"))),
-    "1AVB": ((case("PR 230", pr_ms=230), case("PR 300", pr_ms=300)), (case("PR 190", pr_ms=190),)),
+    "1AVB": ((case("PR 230", pr_ms=230), case("PR 300", pr_ms=300)),
+             (case("PR 190", pr_ms=190), FLUTTER_4)),
     "CLBBB": ((LBBB, case("LBBB QRS 160, axis 0", conduction="lbbb", qrs_ms=160, axis_deg=0)),
               (RBBB, WIDE)),
     "CRBBB": ((RBBB, case("RBBB QRS 125", conduction="rbbb", qrs_ms=125)), (IRBBB, LBBB)),
@@ -370,6 +391,8 @@ def oracle(code: str, ecg: SyntheticECG, c: Case) -> Truth:
         "SBRAD": sinus and hr < th.SINUS_BRADY_BELOW_BPM,
         "SARRH": sinus and _rr_range_met(ecg),
         "AFIB": _af(ecg),
+        "AFLT": spec.rhythm == "aflutter" and th.AFLT_ATRIAL_RATE_MIN_BPM
+        <= (spec.flutter_rate_bpm or DEFAULT_FLUTTER_RATE_BPM) <= th.AFLT_ATRIAL_RATE_MAX_BPM,
         "PAC": "pac" in beats,
         "PVC": "pvc" in beats,
         "1AVB": (iv.pr_ms or 0.0) > th.PR_LONG_ABOVE_MS,

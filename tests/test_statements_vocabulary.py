@@ -171,8 +171,8 @@ class TestConsistency:
 
     def test_required_statements_without_a_rule(self) -> None:
         without_rule = {c for c in REQUIRED if c not in criteria_codes()}
-        # Flutter (no atrial-rate measure) and ischemia/MI subsets with no direct criterion.
-        assert without_rule == {"AFLT", "ALMI", "ILMI", "NST_", "ISC_"}
+        # Ischemia/MI subsets with no direct criterion.
+        assert without_rule == {"ALMI", "ILMI", "NST_", "ISC_"}
 
     def test_keys_match_codes(self) -> None:
         assert all(key == entry.code for key, entry in STATEMENTS.items())

@@ -95,7 +95,7 @@ class TestVerifyClaims:
         text = verify_text("Sinus rhythm. First degree AV block. LBBB. Atrial flutter.", m)
         assert [c.verdict for c in structured.checks] == [c.verdict for c in text.checks]
         assert [c.verdict for c in structured.checks] == [
-            "supported", "supported", "contradicted", "unverifiable",
+            "supported", "supported", "contradicted", "contradicted",
         ]  # fmt: skip
 
     def test_unknown_code_is_unverifiable(self) -> None:

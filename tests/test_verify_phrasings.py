@@ -53,6 +53,12 @@ VARIANTS: dict[str, Callable[[], Measurements]] = {
         leads={"V1": {"s_amplitude_mv": -2.0}, "V5": {"r_amplitude_mv": 2.2}}
     ),
     "long_pr": lambda: verify_measurements(global_={"pr_ms": 230.0}),
+    "flutter": lambda: verify_measurements(
+        global_={"atrial_periodicity": 0.65, "atrial_correlation": 0.99, "atrial_rate_bpm": 300.0}
+    ),
+    "fast_non_sinus": lambda: verify_measurements(
+        global_={"heart_rate_bpm": 150.0, "rr_mean_ms": 400.0, "p_axis_deg": -80.0}
+    ),
     "left_axis": lambda: verify_measurements(global_={"qrs_axis_deg": -50.0}),
     "brady": lambda: verify_measurements(global_={"heart_rate_bpm": 50.0, "rr_mean_ms": 1200.0}),
     "pvc4": lambda: verify_measurements(beat_types={4: "ventricular_premature"}),
@@ -166,7 +172,9 @@ ROWS: list[Row] = [
     Row("Cannot exclude inferior MI.", [("IMI", U)]),
     Row("First-degree AV block.", [("1AVB", S)], "long_pr"),
     Row("Normal ECG.", [("NORM", U)]),
-    Row("Atrial flutter.", [("AFLT", U)]),
+    Row("Atrial flutter.", [("AFLT", C)]),
+    Row("Atrial flutter.", [("AFLT", S)], "flutter"),
+    Row("Atrial flutter.", [("AFLT", U)], "fast_non_sinus"),
     Row("Left axis deviation.", [("GEM:LAD", C)]),
     Row("Left axis deviation.", [("GEM:LAD", S)], "left_axis"),
     Row("Sinus bradycardia.", [("SBRAD", S)], "brady"),

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 #: Version of the measurement schema and methods; bump when a definition changes.
-MEASUREMENT_VERSION = "3"
+MEASUREMENT_VERSION = "4"
 
 StForm = Literal["horizontal", "upslope", "declination"]
 TPolarity = Literal["positive", "negative", "biphasic", "flat"]
@@ -45,6 +45,13 @@ class GlobalMeasurements(_Model):
     t_axis_deg: float | None = None
     #: Fraction of beats with a detected P wave (0 in atrial fibrillation).
     p_wave_fraction: float | None = None
+    #: Flutter-wave periodicity of the TQ intervals (0..1, :mod:`tools.measure.atrial`);
+    #: ``None`` when the TQ intervals are too short to pair two atrial cycles (fast rates).
+    atrial_periodicity: float | None = None
+    #: Correlation of the atrial activity with itself one atrial cycle later (-1..1).
+    atrial_correlation: float | None = None
+    #: Atrial rate of that cycle (60000 / cycle ms); ``None`` without a periodic component.
+    atrial_rate_bpm: float | None = None
     n_beats: int = 0
     beat_counts: dict[BeatType, int] = Field(default_factory=dict)
 

@@ -10,6 +10,7 @@ import numpy as np
 from tools.beats import BeatClasses, classify_beats, detect_r_peaks
 from tools.delineate import Delineation, MedianBeat, delineate
 from tools.measure import thresholds as th
+from tools.measure.atrial import atrial_periodicity, tq_windows
 from tools.measure.axes import frontal_axis_deg
 from tools.measure.features import beat_features
 from tools.measure.model import (
@@ -139,7 +140,7 @@ def measure_signal(
         fs_hz=fs_hz,
         lead_names=list(names),
         usable_leads=list(quality.usable_leads),
-        global_=_global(delineation, classes, names, usable),
+        global_=_global(delineation, classes, names, usable, x),
         leads=leads,
         beats=Beats(
             r_peak_samples=[int(r) for r in r_peaks],
@@ -154,9 +155,14 @@ def measure_signal(
 
 
 def _global(
-    delineation: Delineation, classes: BeatClasses, names: tuple[str, ...], usable: np.ndarray
+    delineation: Delineation,
+    classes: BeatClasses,
+    names: tuple[str, ...],
+    usable: np.ndarray,
+    signal_mv: np.ndarray,
 ) -> GlobalMeasurements:
-    """Rate, RR statistics, CSE global intervals of the median beat, QTc, axes, beat counts."""
+    """Rate, RR statistics, CSE global intervals of the median beat, QTc, axes, beat counts,
+    and the atrial (flutter-wave) periodicity of the TQ intervals."""
     fs = delineation.fs_hz
     rr = rr_stats(delineation.r_peaks, fs)
     median = delineation.median
@@ -192,6 +198,7 @@ def _global(
         qrs_axis_deg=axes[1],
         t_axis_deg=axes[2],
         p_wave_fraction=_p_wave_fraction(delineation),
+        **_atrial(signal_mv, delineation, names),
         n_beats=int(delineation.r_peaks.size),
         beat_counts=counts,
     )
@@ -221,6 +228,23 @@ def _axes(
         _round(frontal_axis_deg(x, names, q_on, q_off + 1, base, ok)),
         _round(frontal_axis_deg(x, names, t_on, t_off + 1, base, ok)) if valid_t else None,
     )
+
+
+def _atrial(
+    x: np.ndarray, delineation: Delineation, names: tuple[str, ...]
+) -> dict[str, float | None]:
+    """Flutter-wave periodicity of the TQ intervals, its correlation and atrial rate."""
+    gp = delineation.global_points
+    starts, ends = tq_windows(gp.t_off, gp.qrs_on, delineation.fs_hz)
+    found = atrial_periodicity(x, delineation.fs_hz, names, delineation.usable_leads, starts, ends)
+    if found is None:
+        return {}
+    rate = None if found.cycle_ms is None else round(60_000.0 / found.cycle_ms, 1)
+    return {
+        "atrial_periodicity": round(max(found.periodicity, 0.0), 3),
+        "atrial_correlation": _opt(found.correlation, 3),
+        "atrial_rate_bpm": rate,
+    }
 
 
 def _p_wave_fraction(delineation: Delineation) -> float | None:

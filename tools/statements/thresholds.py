@@ -75,6 +75,15 @@ SINUS_ARRHYTHMIA_RR_RANGE_ABOVE_FRACTION: Final = 0.10
 AF_P_FRACTION_MAX: Final = 0.2
 #: Atrial fibrillation: normalised RMSSD of RR (RMSSD / mean RR) > 0.1 (Dash 2009).
 AF_RR_IRREGULARITY_ABOVE: Final = 0.1
+#: Atrial flutter: regular atrial activity at 240-340/min (Mason 2007) ...
+AFLT_ATRIAL_RATE_MIN_BPM: Final = 240.0
+AFLT_ATRIAL_RATE_MAX_BPM: Final = 340.0
+#: ... seen as flutter waves: TQ-interval periodicity >= 0.42 (tools.measure.atrial; synthetic
+#: flutter 0.45-0.79 and LUDB's typical flutter 0.78, against <= 0.34 for synthetic and <= 0.38
+#: for LUDB/PTB-XL/CinC sinus rhythm and AF) ...
+AFLT_PERIODICITY_MIN: Final = 0.42
+#: ... with a near-identical wave one cycle later: correlation >= 0.85 (flutter >= 0.95).
+AFLT_CORRELATION_MIN: Final = 0.85
 #: Fewest beats for a rhythm-regularity statement (5 RR intervals; a 10 s ECG at 30 bpm).
 RHYTHM_MIN_BEATS: Final = 6
 #: Premature complexes: one classified premature beat is enough to report it (Mason 2007).

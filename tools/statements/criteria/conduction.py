@@ -34,6 +34,7 @@ from tools.statements.criteria._morphology import (
     r_dominant,
 )
 from tools.statements.criteria.axis import axis_between
+from tools.statements.criteria.rhythm import no_flutter_waves
 
 
 def _not(state: State) -> State:
@@ -45,9 +46,10 @@ def _qrs(inp: RuleInput, op: Op, limit: float) -> Check:
 
 
 def first_degree_av_block(inp: RuleInput) -> Finding:
-    """PR > 200 ms."""
+    """PR > 200 ms, with P waves rather than flutter waves (a flutter wave has no PR)."""
     evidence = compare("pr_ms", inp.g.pr_ms, ">", th.PR_LONG_ABOVE_MS, "ms")
-    return Finding(state_of(evidence), (evidence,))
+    no_flutter, flutter_evidence = no_flutter_waves(inp)
+    return Finding(all_of((state_of(evidence), no_flutter)), (evidence, *flutter_evidence))
 
 
 def lbbb_morphology(inp: RuleInput) -> tuple[State, list[Check]]:
@@ -141,12 +143,14 @@ def left_posterior_fascicular_block(inp: RuleInput) -> Finding:
 
 
 def wolff_parkinson_white(inp: RuleInput) -> Finding:
-    """PR < 120 ms with QRS > 120 ms (delta wave not measured)."""
+    """PR < 120 ms with QRS > 120 ms (delta wave not measured), with P waves, not flutter."""
     evidence = (
         compare("pr_ms", inp.g.pr_ms, "<", th.WPW_PR_BELOW_MS, "ms"),
         _qrs(inp, ">", th.WPW_QRS_ABOVE_MS),
     )
-    return Finding(all_of(state_of(e) for e in evidence), evidence)
+    no_flutter, flutter_evidence = no_flutter_waves(inp)
+    state = all_of((*(state_of(e) for e in evidence), no_flutter))
+    return Finding(state, (*evidence, *flutter_evidence))
 
 
 RULES: tuple[Rule, ...] = (

@@ -1,8 +1,10 @@
-"""Rhythm: sinus rhythm and rate, sinus arrhythmia, atrial fibrillation, premature complexes.
+"""Rhythm: sinus rhythm and rate, sinus arrhythmia, atrial fibrillation and flutter, premature
+complexes.
 
-Atrial flutter has no rule: the measurement set has no atrial (F-wave) rate, and a regular
-narrow rhythm without detected P waves does not separate flutter from other supraventricular
-tachycardias. ``explain("AFLT", ...)`` therefore reports it as not assessable.
+Atrial flutter is read from the flutter-wave periodicity of the TQ intervals
+(:mod:`tools.measure.atrial`). With 2:1 conduction the TQ interval cannot hold two flutter
+waves; the periodicity is then unmeasured and the rule is not assessable unless sinus P waves
+account for the atrial activity.
 """
 
 from __future__ import annotations
@@ -24,8 +26,36 @@ from tools.statements.criteria._base import (
 )
 
 
+def flutter_waves(inp: RuleInput) -> tuple[State, tuple[Check, ...]]:
+    """Flutter waves in the TQ intervals: periodic, near-identical, at 240-340/min."""
+    g = inp.g
+    evidence = (
+        compare("atrial_periodicity", g.atrial_periodicity, ">=", th.AFLT_PERIODICITY_MIN, None),
+        compare("atrial_correlation", g.atrial_correlation, ">=", th.AFLT_CORRELATION_MIN, None),
+        within(
+            "atrial_rate_bpm",
+            g.atrial_rate_bpm,
+            th.AFLT_ATRIAL_RATE_MIN_BPM,
+            th.AFLT_ATRIAL_RATE_MAX_BPM,
+            "/min",
+        ),
+    )
+    if number(g.atrial_periodicity) is None:
+        return None, evidence[:1]
+    # measured: a missing rate or correlation means "no periodic component", i.e. not met
+    return all(e.met for e in evidence), evidence
+
+
+def no_flutter_waves(inp: RuleInput) -> tuple[State, tuple[Check, ...]]:
+    """False when flutter waves were found (their "P waves" and "PR" are F waves), else True:
+    unmeasured periodicity (fast rates) does not block the P-wave statements."""
+    found, evidence = inp.memo("flutter_waves", lambda: flutter_waves(inp))
+    return found is not True, (evidence if found is not None else ())
+
+
 def _sinus_origin(inp: RuleInput) -> tuple[State, list[Check]]:
-    """P before (nearly) every beat, with a sinus P axis (else an upright P in lead II)."""
+    """P before (nearly) every beat, with a sinus P axis (else an upright P in lead II), and
+    no flutter waves."""
     g = inp.g
     p_fraction = compare("p_wave_fraction", g.p_wave_fraction, ">=", th.SINUS_P_FRACTION_MIN, None)
     if number(g.p_axis_deg) is not None:
@@ -36,8 +66,10 @@ def _sinus_origin(inp: RuleInput) -> tuple[State, list[Check]]:
         lead_ii = inp.lead("II")
         p_ii = lead_ii.p_amplitude_mv if lead_ii is not None else None
         axis = compare("p_amplitude_mv", p_ii, ">", 0.0, "mV", lead="II", note="upright P")
+    no_flutter, flutter_evidence = no_flutter_waves(inp)
     evidence = [p_fraction, axis]
-    return all_of(state_of(e) for e in evidence), evidence
+    state = all_of((*(state_of(e) for e in evidence), no_flutter))
+    return state, [*evidence, *flutter_evidence]
 
 
 def _sinus_with_rate(inp: RuleInput, rate: Check) -> Finding:
@@ -109,7 +141,8 @@ def sinus_arrhythmia(inp: RuleInput) -> Finding:
 
 
 def atrial_fibrillation(inp: RuleInput) -> Finding:
-    """No P waves and irregularly irregular RR (normalised RMSSD > 0.1, Dash 2009)."""
+    """No P waves and irregularly irregular RR (normalised RMSSD > 0.1, Dash 2009), and no
+    organised flutter waves (flutter with variable AV conduction is irregular too)."""
     g = inp.g
     enough, beats = _beats_enough(inp)
     evidence = (
@@ -117,7 +150,27 @@ def atrial_fibrillation(inp: RuleInput) -> Finding:
         compare("rr_irregularity", g.rr_irregularity, ">", th.AF_RR_IRREGULARITY_ABOVE, None),
         beats,
     )
-    return Finding(all_of((*(state_of(e) for e in evidence[:2]), enough)), evidence)
+    no_flutter, flutter_evidence = no_flutter_waves(inp)
+    state = all_of((*(state_of(e) for e in evidence[:2]), enough, no_flutter))
+    return Finding(state, (*evidence, *flutter_evidence))
+
+
+def atrial_flutter(inp: RuleInput) -> Finding:
+    """Flutter waves at 240-340/min in the TQ intervals (Mason 2007).
+
+    Unmeasured periodicity (2:1 conduction leaves no room for two flutter waves) gives "not
+    assessable", except that sinus P waves or atrial fibrillation account for the atrial
+    activity and give "not met".
+    """
+    found, evidence = inp.memo("flutter_waves", lambda: flutter_waves(inp))
+    if found is not None:
+        return Finding(found, evidence)
+    sinus, sinus_evidence = _sinus_origin(inp)
+    fibrillation = atrial_fibrillation(inp)
+    if sinus is True or fibrillation.state is True:
+        explained = (*evidence, *sinus_evidence, *fibrillation.evidence)
+        return Finding(False, explained, note="atrial activity explained without flutter")
+    return Finding(None, evidence, note="TQ intervals too short to pair two flutter waves")
 
 
 def _premature(inp: RuleInput, beat_type: BeatType) -> Finding:
@@ -153,6 +206,7 @@ RULES: tuple[Rule, ...] = (
     Rule("SBRAD", "sinus P waves, rate < 60 bpm", th.MASON_2007, sinus_bradycardia),
     Rule("SARRH", "sinus P waves, RR range > 120 ms or > 10%", th.CHOU_2008, sinus_arrhythmia),
     Rule("AFIB", "no P waves, irregular RR (nRMSSD)", th.DASH_2009, atrial_fibrillation),
+    Rule("AFLT", "periodic flutter waves at 240-340/min", th.MASON_2007, atrial_flutter),
     Rule(
         "PAC",
         "supraventricular premature beats, P waves present",
