@@ -158,3 +158,24 @@ class TestStDepression:
         depths = {e.lead: e.value for e in statement["GEM:STD_ANT"].evidence
                   if e.measure == "st_depression_mv" and e.met}  # fmt: skip
         assert depths == {"V3": pytest.approx(0.1), "V4": pytest.approx(0.1)}
+
+
+#: Flutter waves as the measurement reports them (tools.measure.atrial).
+FLUTTER_WAVES = {"atrial_periodicity": 0.65, "atrial_correlation": 0.99, "atrial_rate_bpm": 300.0}
+
+
+class TestFlutterBaseline:
+    def test_st_shift_with_flutter_waves_not_assessable(self) -> None:
+        m = measurements(global_=FLUTTER_WAVES, leads=st_leads(0.2, ["II", "III", "aVF"]))
+        assert not set(fired(m)) & STE_CODES
+        result = explain("GEM:STE_INF", m)
+        assert not result.met and not result.assessable
+        assert result.note and "flutter" in result.note
+
+    def test_no_st_shift_with_flutter_waves_not_met(self) -> None:
+        result = explain("STE_", measurements(global_=FLUTTER_WAVES))
+        assert not result.met and result.assessable
+
+    def test_same_shift_without_flutter_fires(self) -> None:
+        m = measurements(leads=st_leads(0.2, ["II", "III", "aVF"]))
+        assert "GEM:STE_INF" in set(fired(m))

@@ -3,7 +3,9 @@
 Fourth Universal Definition of MI (Thygesen et al. 2018), read at the J point
 (``j_level_mv``). The criteria do not apply with a QRS confounder: a wide QRS (>= 120 ms)
 that is not RBBB (LBBB, ventricular pacing, pre-excitation) stops these rules from firing,
-as does an unmeasured QRS duration.
+as does an unmeasured QRS duration. Flutter waves leave no isoelectric PR baseline to read
+the J point against: with flutter waves found, an ST shift is "not assessable" (no shift is
+still "not met").
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tools.statements.criteria._base import (
 )
 from tools.statements.criteria._territorial import territorial_finding
 from tools.statements.criteria.conduction import rbbb_morphology
+from tools.statements.criteria.rhythm import flutter_waves
 from tools.statements.territories import TERRITORIES, TERRITORY_LEADS, Territory
 
 #: Leads that belong to a territory (every lead but aVR).
@@ -47,6 +50,16 @@ def no_qrs_confounder(inp: RuleInput) -> tuple[State, list[Check]]:
         return state_of(narrow), [narrow]
     rbbb, rbbb_items = rbbb_morphology(inp)
     return rbbb, [narrow, *rbbb_items]
+
+
+def _st_gate(inp: RuleInput) -> tuple[tuple[State, list[Check]], str | None]:
+    """No QRS confounder, and a baseline to read the J point against (no flutter waves)."""
+    state, items = no_qrs_confounder(inp)
+    flutter, flutter_items = inp.memo("flutter_waves", lambda: flutter_waves(inp))
+    if flutter is not True:
+        return (state, items), None
+    note = "flutter waves: no isoelectric baseline for the J point"
+    return (all_of((state, None)), [*items, *flutter_items]), note
 
 
 def st_elevation_limit(inp: RuleInput, lead: str) -> tuple[float, str]:
@@ -103,9 +116,10 @@ def _lead_states(inp: RuleInput, per_lead: PerLead) -> tuple[dict[str, State], l
 
 def _st_finding(inp: RuleInput, per_lead: PerLead, territory: Territory | None) -> Finding:
     states, items = inp.memo(per_lead.__name__, lambda: _lead_states(inp, per_lead))
-    gate = inp.memo("no_qrs_confounder", lambda: no_qrs_confounder(inp))
+    gate, baseline_note = inp.memo("st_gate", lambda: _st_gate(inp))
     note = inp.missing_note(TERRITORY_LEADS[territory] if territory else TERRITORIAL_LEADS)
-    return territorial_finding(states, items, territory, gate, note)
+    notes = "; ".join(n for n in (baseline_note, note) if n) or None
+    return territorial_finding(states, items, territory, gate, notes)
 
 
 def st_elevation(inp: RuleInput, territory: Territory | None = None) -> Finding:
