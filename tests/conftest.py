@@ -47,3 +47,20 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
     shared = tmp_path_factory.getbasetemp().parent / "gem-agent-cache"
     os.environ.setdefault("GEM_AGENT_CACHE", str(shared))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A tiny GEM checkpoint in the real layout (:func:`gem_core.model.make_tiny_checkpoint`),
+    one per test module (torch is imported only by the tests that use it)."""
+    from gem_core.model import make_tiny_checkpoint
+
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def gem(tiny):  # type: ignore[no-untyped-def]
+    """The tiny checkpoint loaded (:func:`gem_core.model.load_gem`)."""
+    from gem_core.model import load_gem
+
+    return load_gem(tiny.checkpoint_dir)

@@ -21,20 +21,10 @@ from gem_core.engine import (
     StepResult,
     TokenEvent,
 )
-from gem_core.model import GemEngine, LoadedGem, load_engine, load_gem, make_tiny_checkpoint
+from gem_core.model import GemEngine, LoadedGem, load_engine
 from gem_core.model.generate import generate
 from gem_core.model.tiny import TinyCheckpoint
 from tests.model_builders import QUESTIONS, make_request
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyCheckpoint:
-    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
-
-
-@pytest.fixture(scope="module")
-def gem(tiny: TinyCheckpoint) -> LoadedGem:
-    return load_gem(tiny.checkpoint_dir)
 
 
 @pytest.fixture

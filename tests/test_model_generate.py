@@ -14,7 +14,7 @@ pytest.importorskip("transformers")
 import torch
 
 from gem_core.engine import EngineError, PromptTooLong
-from gem_core.model import LoadedGem, load_gem, make_tiny_checkpoint
+from gem_core.model import LoadedGem
 from gem_core.model.generate import check_request, generate
 from gem_core.model.kvcache import (
     DecodeBatch,
@@ -26,11 +26,6 @@ from gem_core.model.kvcache import (
 )
 from gem_core.model.sampling import RowSampling, sample_tokens
 from tests.model_builders import QUESTIONS, make_request
-
-
-@pytest.fixture(scope="module")
-def gem(tmp_path_factory: pytest.TempPathFactory) -> LoadedGem:
-    return load_gem(make_tiny_checkpoint(tmp_path_factory.mktemp("tiny")).checkpoint_dir)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import torch
 from click.testing import Result
 
 from gem_core.engine import EngineError, PromptTooLong, TokenEvent
-from gem_core.model import GemEngine, LoadedGem, load_engine, load_gem, make_tiny_checkpoint
+from gem_core.model import GemEngine, LoadedGem, load_engine
 from gem_core.model.generate import generate
 from gem_core.model.kvcache import DecodeBatch, new_cache
 from gem_core.model.random_gem import gem_shape_config, random_gem
@@ -29,16 +29,6 @@ from gem_core.model.static_cache import (
 from gem_core.model.static_decode import decode_forward, llama_parts
 from gem_core.model.tiny import TinyCheckpoint
 from tests.model_builders import QUESTIONS, make_request
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyCheckpoint:
-    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
-
-
-@pytest.fixture(scope="module")
-def gem(tiny: TinyCheckpoint) -> LoadedGem:
-    return load_gem(tiny.checkpoint_dir)
 
 
 @dataclass

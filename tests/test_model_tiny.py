@@ -17,11 +17,6 @@ from gem_core.model import TinyCheckpoint, make_tiny_checkpoint
 from gem_core.model.tiny import TINY_ECG_TOWER, train_tiny_tokenizer
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyCheckpoint:
-    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny"), seed=0)
-
-
 def _shard_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.safetensors"))}
 

@@ -28,7 +28,7 @@ from gem_core.backends.endpoint import EndpointBackend, EndpointSettings  # noqa
 from gem_core.backends.local import LocalBackend, LocalSettings  # noqa: E402
 from gem_core.engine import GenerationRequest  # noqa: E402
 from gem_core.inputs import gem_signal  # noqa: E402
-from gem_core.model import TinyCheckpoint, load_engine, make_tiny_checkpoint  # noqa: E402
+from gem_core.model import TinyCheckpoint, load_engine  # noqa: E402
 from gem_core.prompting import llava_v1_conversation, system_prompt  # noqa: E402
 from gem_core.serve import ServeSettings, create_app, serve_in_thread  # noqa: E402
 from tests.fake_engine import ecg_part, image_part, user_message  # noqa: E402
@@ -55,11 +55,6 @@ def _engine(tiny: TinyCheckpoint, **kw: Any) -> Any:
     return load_engine(tiny.checkpoint_dir, ecg_tower=tiny.ecg_tower_path,
                        vision_tower=tiny.vision_tower_dir, device="cpu", dtype="fp32",
                        **kw)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyCheckpoint:
-    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny-gem"))
 
 
 @pytest.fixture(scope="module")
