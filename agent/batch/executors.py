@@ -18,7 +18,7 @@ import math
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from agent.batch.model import BatchItem, Outcome
 from agent.batch.work import RecordWorker, WorkSpec
@@ -192,3 +192,30 @@ def make_executor(
     from agent.batch.pool import ProcessExecutor
 
     return ProcessExecutor(spec, workers=workers, threads=threads, concurrency=concurrency)
+
+
+Slot = TypeVar("Slot")
+
+
+def fill_least_busy(
+    slots: Sequence[Slot],
+    items: Iterator[BatchItem],
+    capacity: int,
+    *,
+    ready: Callable[[Slot], bool],
+    load: Callable[[Slot], int],
+    submit: Callable[[Slot, BatchItem], None],
+) -> bool:
+    """Hand items to the least busy ready slot (process or actor) until every ready slot
+    holds ``capacity`` items; True once ``items`` is exhausted, False when it must wait."""
+    while True:
+        candidates = [s for s in slots if ready(s)]
+        if not candidates:
+            return False
+        slot = min(candidates, key=load)
+        if load(slot) >= capacity:
+            return False
+        item = next(items, None)
+        if item is None:
+            return True
+        submit(slot, item)

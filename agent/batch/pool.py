@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
-from agent.batch.executors import POLL_S, QUEUE_PER_THREAD, serve_threads
+from agent.batch.executors import POLL_S, QUEUE_PER_THREAD, fill_least_busy, serve_threads
 from agent.batch.model import BatchError, BatchItem, Outcome, RecordFailure
 from agent.batch.work import Gate, RecordWorker, WorkSpec
 
@@ -166,18 +166,17 @@ class ProcessExecutor:
 
 
 def _fill(workers: list[_Worker], items: Iterator[BatchItem], capacity: int) -> bool:
-    """Hand items to the least busy live workers; True once ``items`` is exhausted."""
-    while True:
-        live = [w for w in workers if not w.dead]
-        if not live:
-            return False
-        idle = min(live, key=lambda w: len(w.assigned))
-        if len(idle.assigned) >= capacity:
-            return False
-        item = next(items, None)
-        if item is None:
-            return True
-        idle.send(item)  # a dead worker is marked; its death is reported by the main loop
+    """Hand items to the least busy live workers; True once ``items`` is exhausted.
+
+    A worker found dead while sending is marked; its death is reported by the main loop."""
+    return fill_least_busy(
+        workers,
+        items,
+        capacity,
+        ready=lambda w: not w.dead,
+        load=lambda w: len(w.assigned),
+        submit=lambda w, item: w.send(item),
+    )
 
 
 def _receive(w: _Worker) -> Iterator[Outcome]:

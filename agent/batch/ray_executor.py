@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from agent.batch.executors import POLL_S, threads_per_worker
+from agent.batch.executors import POLL_S, fill_least_busy, threads_per_worker
 from agent.batch.model import BatchError, BatchItem, Outcome, RecordFailure
 from agent.batch.work import RecordWorker, WorkSpec
 
@@ -350,19 +350,16 @@ def _fill(
     capacity: int,
 ) -> bool:
     """Submit items to the least busy ready actors; True once ``items`` is exhausted."""
-    while True:
-        ready = [s for s in slots if s.ready]
-        if not ready:
-            return False
-        slot = min(ready, key=lambda s: len(s.in_flight))
-        if len(slot.in_flight) >= capacity:
-            return False
-        item = next(items, None)
-        if item is None:
-            return True
+
+    def submit(slot: _Slot, item: BatchItem) -> None:
         ref = slot.handle.process.remote(item)
         slot.in_flight[ref] = item
         pending[ref] = (slot, item)
+
+    return fill_least_busy(
+        slots, items, capacity,
+        ready=lambda s: s.ready, load=lambda s: len(s.in_flight), submit=submit,
+    )  # fmt: skip
 
 
 def _ready_pid(ray: Any, ref: Any) -> int:
