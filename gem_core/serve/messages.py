@@ -16,7 +16,7 @@ A missing modality is ``None`` (the engine feeds zeros, as GEM was trained) and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,32 +179,18 @@ def _checked_text(text: object, where: str) -> str:
     return text
 
 
-def _text_only(content: object, where: str) -> str:
-    """A system or assistant message's text (a string or a list of text parts)."""
-    if isinstance(content, str):
-        return _checked_text(content, f"{where}.content")
-    if not isinstance(content, list):
-        raise bad_request("content must be a string or a list of text parts", param=where)
-    texts = []
-    for j, part in enumerate(content):
-        param = f"{where}.content[{j}]"
-        part = _part(part, param)
-        kind = part.get("type")
-        if kind != "text":
-            raise bad_request(
-                f"content part type {kind!r} is not allowed here; only text", param=param
-            )
-        texts.append(_checked_text(part.get("text"), f"{param}.text"))
-    return "\n".join(texts)
-
-
-def _user_content(
-    collected: _Collected, content: object, where: str, order: tuple[str, ...], image_size: int
+def _message_text(
+    content: object, where: str, other_part: Callable[[object, Mapping[str, Any], str], None] | None
 ) -> str:
+    """A message's text: a string, or the text parts of a list of parts joined by newlines.
+
+    Every non-text part goes to ``other_part(kind, part, param)``; without one (system and
+    assistant messages) only text parts are allowed."""
     if isinstance(content, str):
         return _checked_text(content, f"{where}.content")
     if not isinstance(content, list):
-        raise bad_request("content must be a string or a list of content parts", param=where)
+        allowed = "text parts" if other_part is None else "content parts"
+        raise bad_request(f"content must be a string or a list of {allowed}", param=where)
     texts = []
     for j, part in enumerate(content):
         param = f"{where}.content[{j}]"
@@ -212,7 +198,27 @@ def _user_content(
         kind = part.get("type")
         if kind == "text":
             texts.append(_checked_text(part.get("text"), f"{param}.text"))
-        elif kind == "image_url":
+        elif other_part is None:
+            raise bad_request(
+                f"content part type {kind!r} is not allowed here; only text", param=param
+            )
+        else:
+            other_part(kind, part, param)
+    return "\n".join(texts)
+
+
+def _text_only(content: object, where: str) -> str:
+    """A system or assistant message's text (a string or a list of text parts)."""
+    return _message_text(content, where, None)
+
+
+def _user_content(
+    collected: _Collected, content: object, where: str, order: tuple[str, ...], image_size: int
+) -> str:
+    """A user message's text; its image and ECG parts go into ``collected`` (one of each)."""
+
+    def media(kind: object, part: Mapping[str, Any], param: str) -> None:
+        if kind == "image_url":
             if collected.image is not None:
                 raise bad_request("GEM reads one image; the request holds more", param=param,
                                   code="too_many_images")  # fmt: skip
@@ -227,7 +233,8 @@ def _user_content(
                 f"unknown content part type {kind!r}; expected one of {', '.join(USER_PART_TYPES)}",
                 param=param,
             )
-    return "\n".join(texts)
+
+    return _message_text(content, where, media)
 
 
 def _decode_ecg(
