@@ -13,6 +13,7 @@ from tools.measure.atrial import atrial_periodicity, tq_windows
 from tools.measure.pipeline import measure_record
 from tools.readers.wfdb_reader import read_wfdb
 from tools.statements import thresholds as statement_th
+from tools.synth import SynthSpec, synthesize
 
 FS_HZ = 500.0
 N_SAMPLES = 5000
@@ -93,6 +94,35 @@ class TestAtrialPeriodicity:
         x = rng.normal(0.0, 0.02, (len(STANDARD_LEADS), N_SAMPLES))
         found = atrial_periodicity(x, FS_HZ, STANDARD_LEADS, USABLE, STARTS, LONG_ENDS)
         assert found is not None and found.periodicity < statement_th.AFLT_PERIODICITY_MIN
+
+
+class TestOnSynthetic:
+    """Against the generator's ground truth (``truth.intervals.atrial_rate_bpm``)."""
+
+    #: Atrial rate tolerance: one lag step (2 ms at 500 Hz) at 340/min is 0.7%; 3% allows
+    #: the correlation peak to sit a few samples off the true cycle.
+    RATE_TOL = 0.03
+
+    @pytest.mark.parametrize(("ratio", "rate"), [(4, 250.0), (4, 300.0), (3, 250.0), (4, 340.0)])
+    def test_atrial_rate(self, ratio: int, rate: float) -> None:
+        spec = SynthSpec(rhythm="aflutter", flutter_conduction=ratio, flutter_rate_bpm=rate)
+        ecg = synthesize(spec, seed=0)
+        g = measure_record(ecg.record, per_beat=False).measurements.global_
+        truth = ecg.truth.intervals.atrial_rate_bpm
+        assert truth is not None and g.atrial_rate_bpm is not None
+        assert g.atrial_rate_bpm == pytest.approx(truth, rel=self.RATE_TOL)
+        assert g.atrial_periodicity is not None
+        assert g.atrial_periodicity >= statement_th.AFLT_PERIODICITY_MIN
+
+    @pytest.mark.parametrize("hr_bpm", [50, 75, 95])
+    def test_sinus_has_no_atrial_cycle(self, hr_bpm: int) -> None:
+        g = measure_record(synthesize(SynthSpec(hr_bpm=hr_bpm), seed=0).record).measurements.global_
+        assert g.atrial_periodicity is not None
+        assert g.atrial_periodicity < statement_th.AFLT_PERIODICITY_MIN
+
+    def test_fast_rate_not_assessable(self) -> None:
+        g = measure_record(synthesize(SynthSpec(hr_bpm=150), seed=0).record).measurements.global_
+        assert g.atrial_periodicity is None and g.atrial_rate_bpm is None
 
 
 class TestOnLudb:
