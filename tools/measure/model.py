@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 #: Version of the measurement schema and methods; bump when a definition changes.
-MEASUREMENT_VERSION = "3"
+MEASUREMENT_VERSION = "4"
 
 StForm = Literal["horizontal", "upslope", "declination"]
 TPolarity = Literal["positive", "negative", "biphasic", "flat"]
