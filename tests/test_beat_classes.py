@@ -100,6 +100,56 @@ class TestClassifyBeats:
             classify_beats(np.zeros((1, 1000)), -1.0, np.array([100]))
 
 
+def _pulse_train(rr_ms: list[float], fs_hz: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
+    """Identical narrow QRS-like pulses at the given RR intervals (one lead)."""
+    peaks = np.round(np.r_[400.0, 400.0 + np.cumsum(rr_ms)] * fs_hz / 1000.0).astype(np.int64)
+    t = np.arange(peaks[-1] + 400) - peaks[:, np.newaxis]
+    x = np.exp(-0.5 * (t / 5.0) ** 2).sum(axis=0)
+    return x, peaks
+
+
+class TestPrematurity:
+    """Premature = early against the local median RR and abrupt against a neighbouring RR."""
+
+    def test_gradual_shortening_is_not_premature(self) -> None:
+        # respiratory-like: the shortest RR is 0.86 of the median, neighbours differ by < 10%
+        rr = [1000, 1000, 950, 880, 820, 880, 950, 1000, 1000, 1000]
+        x, peaks = _pulse_train(rr)
+        beats = classify_beats(x, 500.0, peaks)
+        early = beats.rr_before_ms < 0.88 * beats.rr_reference_ms
+        assert early.any()
+        assert not beats.premature.any()
+        assert SUPRAVENTRICULAR not in beats.labels
+
+    def test_early_beat_with_pause_is_premature(self) -> None:
+        rr = [1000, 1000, 1000, 700, 1050, 1000, 1000, 1000]
+        x, peaks = _pulse_train(rr)
+        beats = classify_beats(x, 500.0, peaks)
+        assert np.flatnonzero(beats.premature).tolist() == [4]
+        assert beats.labels[4] == SUPRAVENTRICULAR
+
+    def test_last_beat_judged_on_the_rr_before(self) -> None:
+        rr = [1000, 1000, 1000, 1000, 1000, 700]
+        x, peaks = _pulse_train(rr)
+        beats = classify_beats(x, 500.0, peaks)
+        assert np.isnan(beats.rr_after_ms[-1])
+        assert np.flatnonzero(beats.premature).tolist() == [len(rr)]
+
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_synthetic_sinus_arrhythmia(self, seed: int) -> None:
+        ecg = synthesize(SynthSpec(rhythm="sinus_arrhythmia", duration_s=8.0), seed=seed)
+        beats = classify_beats(np.asarray(ecg.record.signal_mv), 500.0, ecg.truth.r_peaks)
+        assert not beats.premature.any()
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    def test_synthetic_pacs(self, seed: int) -> None:
+        ecg = synthesize(SynthSpec(pac_every=4, duration_s=8.0), seed=seed)
+        beats = classify_beats(np.asarray(ecg.record.signal_mv), 500.0, ecg.truth.r_peaks)
+        pac = np.array([t == "pac" for t in ecg.truth.beat_types])
+        assert pac.any()
+        np.testing.assert_array_equal(beats.premature, pac)
+
+
 @pytest.mark.data
 class TestMitBih100:
     def test_ectopic_beats_flagged(self, dataset_dir) -> None:

@@ -91,21 +91,20 @@ def case(
 #: Known measurement bias behind the near misses at the QRS limits.
 QRS_BIAS = (
     "QRS measured 6-12 ms wider than the synthetic truth (incomplete RBBB 104 -> 110 ms, "
-    "normal pattern 104 -> 116 ms): the delineator's QRS offset lands after the true J point, "
-    "past the 110 ms limit of IRBBB/IVCD"
+    "normal pattern 104 -> 116 ms), past the 110 ms limit of IRBBB/IVCD: the LUDB-fitted "
+    "scorers put the global QRS onset 8-10 ms before the synthetic QRS leaves the baseline (its "
+    "initial forces rise ~20x faster than LUDB's: V2 150 vs 6 uV 8 ms after onset); offsets are "
+    "within 4 ms"
 )
 NOISY_IRBBB_WIDTH = (
     "with noise the incomplete-RBBB QRS is measured 8-10 ms wider (truth 116 -> 124-126 ms, "
-    "110 -> 120 ms), past the 120 ms limit: CRBBB fires instead of IRBBB"
+    "110 -> 120 ms), past the 120 ms limit: CRBBB fires instead of IRBBB (the early onsets of "
+    "QRS_BIAS, and noise moves the second-earliest lead onset 4 ms earlier still)"
 )
 NOISY_DELTA_WAVE = (
-    "with 20 uV muscle noise the delineator starts the QRS after the delta wave (QRS 92-94 "
-    "vs 140 ms, PR 176-312 vs 110 ms): WPW missed, false 1AVB, ST-depression and Q-wave "
-    "statements (the clean record is read right)"
-)
-PREMATURE_SINUS = (
-    "beat classifier calls a sinus-arrhythmia beat supraventricular premature (its RR is "
-    "0.87 of the local median RR, limit 0.88), so PAC fires and SARRH does not"
+    "with 20 uV muscle noise (seed 0) the P onset lands 10 ms early: PR 120 vs 110 ms, at the "
+    "WPW limit (PR < 120), so IVCD fires instead (the delta wave itself is found: QRS 142 "
+    "vs 140 ms)"
 )
 
 # --- specs shared by several rules ------------------------------------------------------------
@@ -120,10 +119,6 @@ FLUTTER = case("atrial flutter 2:1", rhythm="aflutter")
 FLUTTER_BUG = dataclasses.replace(FLUTTER, bugs=(Bug(FLUTTER_2_1), Bug(FLUTTER_2_1, noisy=True)))
 FLUTTER_4 = case("atrial flutter 4:1, 300/min", rhythm="aflutter", flutter_conduction=4)
 SINUS_ARRHYTHMIA = case("sinus arrhythmia +-10%", rhythm="sinus_arrhythmia", seeds=(0, 1, 2))
-#: The same ECGs where a false premature beat decides the rule (SARRH met, PAC missed).
-SINUS_ARRHYTHMIA_BUG = dataclasses.replace(
-    SINUS_ARRHYTHMIA, bugs=(Bug(PREMATURE_SINUS, (1, 2)), Bug(PREMATURE_SINUS, (1, 2), True))
-)
 PACS = case("every 4th beat a PAC", pac_every=4, seeds=(0, 1))
 PVCS = case("every 4th beat a PVC", pvc_every=4, seeds=(0, 1))
 RBBB = case("RBBB QRS 140", conduction="rbbb")
@@ -134,7 +129,7 @@ LBBB = case("LBBB QRS 140, axis -30", conduction="lbbb", axis_deg=-30)
 WIDE = case("wide QRS 130 without BBB pattern", qrs_ms=130)
 WPW = case(
     "delta wave 50 ms: PR 110, QRS 140", delta_wave_ms=50, seeds=(0, 1),
-    bugs=(Bug(NOISY_DELTA_WAVE, noisy=True),),
+    bugs=(Bug(NOISY_DELTA_WAVE, (0,), noisy=True),),
 )  # fmt: skip
 SHORT_PR = case("short PR 100, no delta wave", pr_ms=100)
 ST_INF = case("ST +0.25 II, III, aVF", st_shift_mv={"inferior": 0.25})
@@ -163,7 +158,7 @@ CASES: dict[str, tuple[tuple[Case, ...], tuple[Case, ...]]] = {
     "STACH": ((case("110 bpm", hr_bpm=110),), (case("95 bpm", hr_bpm=95), AF)),
     "SBRAD": ((case("50 bpm", hr_bpm=50),), (case("65 bpm", hr_bpm=65),)),
     "SARRH": (
-        (SINUS_ARRHYTHMIA_BUG,
+        (SINUS_ARRHYTHMIA,
          case("RR +-8%", rhythm="sinus_arrhythmia", respiratory_depth=0.08, seeds=(0, 1, 2))),
         (case("RR +-3%", rhythm="sinus_arrhythmia", respiratory_depth=0.03, seeds=(0, 1, 2)),
          case("regular sinus")),
@@ -180,7 +175,7 @@ CASES: dict[str, tuple[tuple[Case, ...], tuple[Case, ...]]] = {
          case("atrial tachycardia 200/min, 4:1", rhythm="aflutter", flutter_conduction=4,
               flutter_rate_bpm=200)),
     ),
-    "PAC": ((PACS,), (PVCS, SINUS_ARRHYTHMIA_BUG, AF)),
+    "PAC": ((PACS,), (PVCS, SINUS_ARRHYTHMIA, AF)),
     "PVC": ((PVCS,), (PACS, case("LBBB (wide, not premature)", conduction="lbbb"))),
     "1AVB": ((case("PR 230", pr_ms=230), case("PR 300", pr_ms=300)),
              (case("PR 190", pr_ms=190), FLUTTER_4)),

@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tools.delineate.baseline import flattest_level, isoelectric_level
 from tools.delineate.filters import compute_channels
 from tools.delineate.fusion import default_fusion, global_points, kth_extreme
 from tools.delineate.params import BOUNDARY_SPECS
 from tools.delineate.pipeline import delineate_channels
+from tools.delineate.qrs import find_qrs_core
 from tools.delineate.reference import align_reference, cse_global, parse_waves, reference_r_peaks
 from tools.delineate.result import WavePoints
 from tools.delineate.scorer import (
@@ -186,6 +188,29 @@ class TestWeights:
         path.write_bytes(b"not a zip")
         with pytest.raises(CorruptFileError, match="cannot read delineation weights"):
             load_weights(path)
+
+
+def _core_and_levels(**spec: object) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-window and flattest-window levels before each QRS core of a clean synthetic ECG."""
+    ecg = synthesize(SynthSpec(duration_s=6.0, **spec))  # type: ignore[arg-type]
+    ch = compute_channels(np.asarray(ecg.record.signal_mv), 500.0)
+    core = find_qrs_core(ch, ecg.truth.r_peaks, 500.0)
+    fixed = isoelectric_level(ch, core.onset, 500.0)
+    flattest = flattest_level(ch, core.envelope, core.onset, core.peak, 500.0)
+    return fixed, flattest
+
+
+class TestFlattestLevel:
+    """The clean synthetic baseline is exactly 0 mV between beats."""
+
+    def test_delta_wave_level_read_on_the_pr_segment(self) -> None:
+        fixed, flattest = _core_and_levels(delta_wave_ms=50)
+        assert np.abs(fixed).max() > 0.1  # the usual window lies on the slurred delta wave
+        np.testing.assert_allclose(flattest, 0.0, atol=0.01)
+
+    def test_normal_beat_keeps_the_usual_window(self) -> None:
+        fixed, flattest = _core_and_levels(st_shift_mv={"inferior": 0.2})
+        np.testing.assert_array_equal(flattest, fixed)
 
 
 class TestNanMedian:

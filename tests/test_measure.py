@@ -78,9 +78,6 @@ class TestGlobal:
         diff = (m.global_.qrs_axis_deg - axis + 180) % 360 - 180
         assert abs(diff) <= AXIS_TOL_DEG
 
-    @pytest.mark.xfail(
-        strict=True, reason="LBBB offsets land ~20 ms after the synthetic truth (open work)"
-    )
     def test_wide_qrs_lbbb(self) -> None:
         m, truth = _measure(conduction="lbbb", qrs_ms=150)
         assert m.global_.qrs_ms == pytest.approx(truth.intervals.qrs_ms, abs=QRS_TOL_MS)

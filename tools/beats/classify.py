@@ -10,8 +10,11 @@ Hamilton 2002):
 - **ventricular (V)**: the QRS differs from the median beat: its multi-lead correlation with the
   template is below :data:`V_CORRELATION`, or it is wider than the template by
   :data:`V_WIDTH_EXCESS_MS` with a correlation below :data:`V_WIDE_CORRELATION`;
-- **supraventricular premature (S)**: template-like QRS arriving early, RR before it under
-  :data:`PREMATURE_RATIO` times the local median RR;
+- **supraventricular premature (S)**: template-like QRS arriving early and abruptly: the RR
+  before it is under :data:`PREMATURE_RATIO` times the local median RR, and at least
+  :data:`ABRUPT_RATIO` times shorter than the RR preceding it or the RR following it (the
+  pause after a premature beat). Sinus arrhythmia shortens RR gradually (successive RR differ by
+  under 10% at +-10% modulation) and leaves no pause, so its shortest cycles are not premature;
 - **normal (N)**: the rest; **unclassifiable (Q)**: beats whose QRS window is cut by the edge.
 
 References
@@ -21,6 +24,9 @@ segment measurement algorithms (beat classes N, S, V, F, Q).
 de Chazal P, O'Dwyer M, Reilly RB. Automatic classification of heartbeats using ECG morphology
 and heartbeat interval features. IEEE Trans Biomed Eng. 2004;51(7):1196-1206.
 Hamilton PS. Open source ECG analysis. Computers in Cardiology. 2002;29:101-104.
+Tsipouras MG, Fotiadis DI, Sideris D. An arrhythmia classification system based on the
+RR-interval signal. Artif Intell Med. 2005;33(3):237-250 (premature beat: 1.15 RR2 < RR1 and
+1.15 RR2 < RR3; here either side suffices, so the first and last beats of a run still count).
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ RR_REFERENCE_SPAN = 9
 #: A beat is premature when its RR is under 88% of the local median RR: sinus arrhythmia
 #: changes successive RR by under 10% at rest; APCs in MIT-BIH arrive 15-40% early.
 PREMATURE_RATIO = 0.88
+#: ... and when the RR before it is 15% shorter than the RR preceding or following it: the
+#: abrupt shortening (or pause after) of Tsipouras et al. 2005; respiratory sinus arrhythmia
+#: of +-10% changes neighbouring RR by under 10%.
+ABRUPT_RATIO = 1.15
 #: Multi-lead correlation with the median beat below which a QRS is ventricular (aberrant
 #: morphology): repeated sinus beats correlate above 0.9 even with moderate noise.
 V_CORRELATION = 0.75
@@ -75,7 +85,7 @@ class BeatClasses:
         AAMI class code of each beat: ``"N"``, ``"S"``, ``"V"`` or ``"Q"``.
     premature
         Whether the beat arrived early (RR before under :data:`PREMATURE_RATIO` of the local
-        median RR); False for the first beat.
+        median RR) and abruptly (see :data:`ABRUPT_RATIO`); False for the first beat.
     rr_before_ms, rr_after_ms
         RR interval before and after each beat (NaN for the first / last beat).
     rr_reference_ms
@@ -145,8 +155,7 @@ def classify_beats(
     """
     x, peaks = _validated(signal_mv, fs_hz, r_peaks, source)
     rr_before, rr_after, reference = _rr_features(peaks, fs_hz)
-    premature = np.zeros(peaks.size, dtype=bool)
-    premature[1:] = rr_before[1:] < PREMATURE_RATIO * reference[1:]
+    premature = _premature(rr_before, rr_after, reference)
     windows, complete = _qrs_windows(_bandpassed(x, fs_hz), peaks, fs_hz)
     corr = np.full(peaks.size, np.nan)
     width = np.full(peaks.size, np.nan)
@@ -216,6 +225,17 @@ def _rr_features(peaks: np.ndarray, fs_hz: float) -> tuple[np.ndarray, np.ndarra
         local = median_filter(rr, size=min(RR_REFERENCE_SPAN, rr.size), mode="nearest")
         reference[1:] = local
     return before, after, reference
+
+
+def _premature(rr_before: np.ndarray, rr_after: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Early against the local median RR and abrupt against a neighbouring RR (either side)."""
+    rr_prior = np.full_like(rr_before, np.nan)
+    rr_prior[1:] = rr_before[:-1]
+    with np.errstate(invalid="ignore"):
+        neighbour = np.fmax(rr_prior, rr_after)  # NaN only where both are undefined
+        early = rr_before < PREMATURE_RATIO * reference
+        abrupt = neighbour >= ABRUPT_RATIO * rr_before
+    return np.asarray(early & abrupt)
 
 
 def _bandpassed(x: np.ndarray, fs_hz: float) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.delineate.baseline import isoelectric_level
+from tools.delineate.baseline import flattest_level, isoelectric_level
 from tools.delineate.filters import ABS_COARSE, FINE_MV, Channels, edge_pad
 from tools.delineate.fusion import global_points, kth_extreme
 from tools.delineate.params import P_SEARCH_MS, T_SEARCH_MAX_MS
@@ -97,7 +97,7 @@ def _qrs_stage(
         "coarse_scale": np.maximum(coarse, 1e-9),
         "amplitude": np.maximum(ptp, 1e-3),
         "polarity": np.ones(shape),
-        "baseline_mv": isoelectric_level(ch, core.onset, fs_hz),
+        "baseline_mv": flattest_level(ch, core.envelope, core.onset, core.peak, fs_hz),
     }
 
     def lead_beat(v: np.ndarray) -> np.ndarray:

@@ -49,7 +49,7 @@ PR_SEGMENT_MIN_MS = 20.0  # an explicit P must still end before the QRS starts
 TP_GAP_MIN_MS = 20.0  # T offset to the next P/QRS onset: beats never touch or overlap
 JT_MIN_MS = 50.0  # the shortest ST-T (J to T offset) that still draws a T wave
 ST_SEGMENT_FRACTION = 0.3  # the flat ST segment is about the first third of JT
-ST_RISE_MS = 20.0  # ST shifts build up over the last 20 ms of QRS (J displaced); LBBB: after J
+ST_RISE_MS = 20.0  # ST shifts build up over the last 20 ms of QRS (J displaced)
 T_PEAK_FRACTION = 0.6  # T peaks after its midpoint: slow upstroke, faster downstroke
 PVC_QRS_MS = 150.0  # ventricular ectopic QRS width (>= 120 ms by definition)
 PREMATURE_COUPLING = 0.65  # premature beats come at 65% of the sinus cycle
@@ -152,6 +152,8 @@ T_ANTERIOR_FRACTION = {
 T_INVERTED_MIN_MV = 0.2  # a requested precordial T inversion is at least this deep
 T_SIGN_MARGIN = 0.15  # limb T inversions: every constrained lead at >= 15% of T force
 SECONDARY_ST_FRACTION = 0.1  # LBBB/PVC: discordant ST at 10% of the main QRS force
+#: ... sloping from J into the T wave (secondary ST-T change), level halfway to the T peak
+SECONDARY_ST_RISE_FRACTION = 0.5
 #: Kernel powers: QRS components are sharp (R peaks), P and T rounder.
 QRS_POWER = 1.5
 MAIN_QRS_POWER = 2.5

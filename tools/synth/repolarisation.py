@@ -132,7 +132,11 @@ def design_st(
     A requested shift (an injury current) builds up over the last
     :data:`~tools.synth.constants.ST_RISE_MS` of the QRS, so the J point itself is displaced
     (the level the Fourth Universal Definition of MI reads). The secondary ST deviation of
-    LBBB and PVCs rises over as long from J, leaving J on the baseline (the QRS ends there).
+    LBBB and PVCs starts at J, leaving J on the baseline (the QRS ends there), and slopes
+    into the discordant T wave, reaching its level
+    :data:`~tools.synth.constants.SECONDARY_ST_RISE_FRACTION` of the way to the T peak: a
+    fast rise from J would continue the terminal QRS slope (the discordant deviation moves
+    the same way) and leave no visible end of the QRS.
     """
     rise = min(round(c.ST_RISE_MS * fs_hz / 1000.0), max(qrs_samples // 2, 1))
     out = []
@@ -142,7 +146,7 @@ def design_st(
         kernel = plateau_kernel(qt_samples - start, rise, t_peak - start)
         out.append(Component("st", start, kernel, injury))
     if kind in ("lbbb", "pvc"):
-        rise = min(rise, max((t_peak - qrs_samples) // 2, 1))
+        rise = max(round(c.SECONDARY_ST_RISE_FRACTION * (t_peak - qrs_samples)), 1)
         kernel = plateau_kernel(qt_samples - qrs_samples, rise, t_peak - qrs_samples)
         secondary = project(-c.SECONDARY_ST_FRACTION * main_vector)
         out.append(Component("st", qrs_samples, kernel, secondary))
