@@ -92,8 +92,14 @@ def strided_windows(padded: np.ndarray, pad: int, start: np.ndarray, length: int
     if length > n_padded:
         padded = np.pad(padded, [(0, 0)] * (padded.ndim - 1) + [(0, length - n_padded)], "edge")
         n_padded = length
-    view = np.lib.stride_tricks.sliding_window_view(padded, length, axis=-1)
-    s = np.clip(np.asarray(start, dtype=np.int64) + pad, 0, n_padded - length)
+    # The sliding-window view of sliding_window_view, built directly (it is called often).
+    view = np.lib.stride_tricks.as_strided(
+        padded,
+        shape=(*padded.shape[:-1], n_padded - length + 1, length),
+        strides=(*padded.strides, padded.strides[-1]),
+        writeable=False,
+    )
+    s = np.minimum(np.maximum(np.asarray(start, dtype=np.int64) + pad, 0), n_padded - length)
     if s.ndim == 1:
         return view[..., s, :]
     rows = np.arange(s.shape[0])[:, None]

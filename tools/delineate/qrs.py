@@ -32,6 +32,7 @@ from tools.delineate.windows import (
     take_last,
     window_index,
 )
+from tools.medians import sorted_median
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def find_qrs_core(ch: Channels, r_peaks: np.ndarray, fs_hz: float) -> QrsCore:
     r = np.asarray(r_peaks, dtype=np.int64)
     idx = window_index(r - half, 2 * half + 1)
     beat_slope = ch.window(ABS_FINE, r - half, 2 * half + 1).max(axis=-1)
-    lead_slope = np.median(beat_slope, axis=1) if r.size else np.zeros(n_leads)
+    lead_slope = sorted_median(beat_slope, axis=1) if r.size else np.zeros(n_leads)
     weights = np.where(ch.usable & (lead_slope > 0), 1.0 / np.maximum(lead_slope, 1e-12), 0.0)
     n_usable = max(int(np.count_nonzero(weights)), 1)
     envelope = (weights @ ch.row(ABS_FINE)) / n_usable
