@@ -184,11 +184,7 @@ def channel_segments(
         segment sample ``j`` is ``anchor + first + dec * j``; ``first``; and ``dec``, the
         decimation (``step`` when the taps fall on its grid, else 1).
     """
-    offsets = candidate_offsets(spec, fs_hz, step)
-    taps = tap_offsets(spec, fs_hz)
-    first = int(offsets[0] + min(int(taps.min()), 0))
-    length = int(offsets[-1] + max(int(taps.max()), 0)) - first + 1
-    dec = step if step > 1 and np.all(taps % step == 0) and first % step == 0 else 1
+    offsets, first, length, dec = _segment_layout(spec, fs_hz, step)
     start = np.where(inp.anchor >= 0, inp.anchor, 0) + first
     lead_names = [n for n in spec.channels if n in _LEAD_SOURCES]
     shared_names = [n for n in spec.channels if n in _SHARED_SOURCES]
@@ -201,6 +197,48 @@ def channel_segments(
         raw.update(zip(shared_names, windows[..., ::dec], strict=True))
     segments = np.stack([_transform(n, raw[n], inp) for n in spec.channels])
     return inp.anchor[..., None] + offsets, offsets, segments, first, dec
+
+
+@lru_cache(maxsize=64)
+def _segment_layout(
+    spec: BoundarySpec, fs_hz: float, step: int
+) -> tuple[np.ndarray, int, int, int]:
+    """``(offsets, first, length, dec)`` of :func:`channel_segments` (pure in its arguments,
+    so computed once per boundary and rate; ``offsets`` is read-only)."""
+    offsets = candidate_offsets(spec, fs_hz, step)
+    offsets.flags.writeable = False
+    taps = tap_offsets(spec, fs_hz)
+    first = int(offsets[0] + min(int(taps.min()), 0))
+    length = int(offsets[-1] + max(int(taps.max()), 0)) - first + 1
+    dec = step if step > 1 and np.all(taps % step == 0) and first % step == 0 else 1
+    return offsets, first, length, dec
+
+
+@lru_cache(maxsize=64)
+def _grid_step(spec: BoundarySpec, fs_hz: float) -> int:
+    return grid_step(spec, fs_hz)
+
+
+@lru_cache(maxsize=64)
+def _scorer_terms(
+    name: str, fs_hz: float, weights_dtype: str, weights_bytes: bytes
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Conjugate kernel spectra ``[channels, n_fft // 2 + 1]``, prior scores ``[T]`` and the
+    FFT length of one scorer: pure functions of the boundary, the rate and the weights
+    (passed as bytes so they can key the cache), computed once and kept read-only."""
+    weights = np.frombuffer(weights_bytes, dtype=weights_dtype)
+    spec = BOUNDARY_SPECS[name]
+    step = _grid_step(spec, fs_hz)
+    offsets, _, length, dec = _segment_layout(spec, fs_hz, step)
+    kernels = _kernels(spec, weights, fs_hz, dec)
+    n_segment = len(range(0, length, dec))
+    n_fft = sp_fft.next_fast_len(n_segment + kernels.shape[1], real=True)
+    kern_f = np.conj(sp_fft.rfft(kernels.astype(np.float32), n_fft, axis=-1))
+    n_prior = prior_centres_ms(spec).size
+    prior = _prior(spec, offsets, fs_hz) @ weights[weights.size - n_prior :]
+    kern_f.flags.writeable = False
+    prior.flags.writeable = False
+    return kern_f, prior, n_fft
 
 
 def boundary_features(
@@ -270,18 +308,15 @@ def candidate_scores(
         ``positions`` int64 ``[leads, beats, T]`` and ``scores`` float ``[leads, beats, T]``.
     """
     spec = BOUNDARY_SPECS[name]
-    step = grid_step(spec, fs_hz)
-    positions, offsets, segments, _, dec = channel_segments(spec, ch, env, inp, fs_hz, step)
-    kernels = _kernels(spec, weights, fs_hz, dec)
-    n_fft = sp_fft.next_fast_len(segments.shape[-1] + kernels.shape[1], real=True)
-    kern_f = np.conj(sp_fft.rfft(kernels.astype(np.float32), n_fft, axis=-1))
+    step = _grid_step(spec, fs_hz)
+    positions, offsets, segments, _, _ = channel_segments(spec, ch, env, inp, fs_hz, step)
+    w = np.ascontiguousarray(weights)
+    kern_f, prior, n_fft = _scorer_terms(name, float(fs_hz), w.dtype.str, w.tobytes())
     spectra = sp_fft.rfft(segments, n_fft, axis=-1)
     total = (spectra * kern_f[:, None, None, :]).sum(axis=0)
     corr = sp_fft.irfft(total, n_fft, axis=-1)
     # correlation lag 0 is the first candidate: the segment starts at its first tap
     scores = np.broadcast_to(corr[..., : offsets.size], positions.shape)
-    n_prior = prior_centres_ms(spec).size
-    prior = _prior(spec, offsets, fs_hz) @ weights[weights.size - n_prior :]
     return positions, scores + prior
 
 
