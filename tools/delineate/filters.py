@@ -68,6 +68,8 @@ class Channels:
         ``[leads, beats, length]`` for one source, ``[sources, leads, beats, length]`` for a
         list. Samples outside the record read the nearest end value.
         """
+        if isinstance(source, list):  # gather the rows, without copying the whole stack
+            return strided_windows(self.stack, self.pad, start, length, sources=source)
         return strided_windows(self.stack[source], self.pad, start, length)
 
 
@@ -80,12 +82,20 @@ def edge_pad(x: np.ndarray, pad: int) -> np.ndarray:
     return out
 
 
-def strided_windows(padded: np.ndarray, pad: int, start: np.ndarray, length: int) -> np.ndarray:
+def strided_windows(
+    padded: np.ndarray,
+    pad: int,
+    start: np.ndarray,
+    length: int,
+    sources: list[int] | None = None,
+) -> np.ndarray:
     """Windows ``[start, start + length)`` of an edge-padded ``[..., (leads,) samples]`` array.
 
     With ``start [beats]`` the result is ``[..., beats, length]`` over all leading axes; with
     ``start [leads, beats]`` the second-to-last axis of ``padded`` is the lead axis and the
-    result is ``[..., leads, beats, length]``.
+    result is ``[..., leads, beats, length]``. ``sources`` picks rows of the first axis of a
+    ``[rows, leads, samples]`` (or ``[rows, samples]``, with 1-D ``start``) array in the same
+    gather, as ``strided_windows(padded[sources], ...)`` would without copying ``padded``.
     """
     length = max(int(length), 1)
     n_padded = padded.shape[-1]
@@ -100,6 +110,12 @@ def strided_windows(padded: np.ndarray, pad: int, start: np.ndarray, length: int
         writeable=False,
     )
     s = np.minimum(np.maximum(np.asarray(start, dtype=np.int64) + pad, 0), n_padded - length)
+    if sources is not None:
+        src = np.asarray(sources, dtype=np.intp)
+        if padded.ndim == 2:
+            return view[src[:, None], s[None, :]]
+        leads = np.arange(padded.shape[1])[:, None]
+        return view[src[:, None, None], leads[None], (s if s.ndim == 2 else s[None, :])[None]]
     if s.ndim == 1:
         return view[..., s, :]
     rows = np.arange(s.shape[0])[:, None]

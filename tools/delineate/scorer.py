@@ -56,7 +56,8 @@ class Envelopes:
 
     def window(self, rows: list[int], start: np.ndarray, length: int) -> np.ndarray:
         """Windows of the given envelope rows, ``[rows, *start.shape, length]``."""
-        return strided_windows(self.stack[rows], self.pad, start.reshape(-1), length).reshape(
+        flat = start.reshape(-1)
+        return strided_windows(self.stack, self.pad, flat, length, sources=rows).reshape(
             len(rows), *start.shape, max(int(length), 1)
         )
 
