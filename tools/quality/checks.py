@@ -94,11 +94,17 @@ def nan_runs(nan: np.ndarray, fs_hz: float) -> tuple[np.ndarray, np.ndarray]:
     padded = np.zeros((n_leads, n + 2), dtype=np.int8)
     padded[:, 1:-1] = nan
     edges = np.diff(padded, axis=1)
-    start_lead, start_idx = np.nonzero(edges == 1)
-    _, stop_idx = np.nonzero(edges == -1)  # row-major order: starts and stops pair up
+    start_lead, start_idx = _nonzero_2d(edges == 1)
+    _, stop_idx = _nonzero_2d(edges == -1)  # row-major order: starts and stops pair up
     longest = np.zeros(n_leads)
     np.maximum.at(longest, start_lead, (stop_idx - start_idx) / fs_hz)
     return fraction, longest
+
+
+def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D mask (same row-major order), via the much faster 1-D search."""
+    rows, cols = np.divmod(np.flatnonzero(mask), mask.shape[1])
+    return rows, cols
 
 
 def fill_nan(x: np.ndarray, nan: np.ndarray) -> np.ndarray:
@@ -134,8 +140,8 @@ def long_runs(mask: np.ndarray, min_length: int) -> tuple[np.ndarray, np.ndarray
     padded = np.zeros((n_rows, n + 2), dtype=np.int8)
     padded[:, 1:-1] = mask
     edges = np.diff(padded, axis=1)
-    row, start = np.nonzero(edges == 1)
-    _, stop = np.nonzero(edges == -1)
+    row, start = _nonzero_2d(edges == 1)
+    _, stop = _nonzero_2d(edges == -1)
     length = stop - start
     keep = length >= min_length
     covered = np.zeros(n_rows, dtype=np.int64)
