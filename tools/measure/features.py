@@ -70,6 +70,9 @@ def beat_features(
     }
     form_names = _ST_FORMS[form_code]
     form_names[~np.isfinite(slope)] = None
+    # Python floats with None where not finite, for every feature, lead and beat at once.
+    values = rounded.astype(object)
+    values[~np.isfinite(rounded)] = None
     result = []
     for k in np.flatnonzero(usable):
         result.append(
@@ -77,22 +80,18 @@ def beat_features(
                 lead=delineation.lead_names[int(k)],
                 st_form=form_names[k].tolist(),
                 **shared,
-                **{name: _rounded_values(rounded[i, k]) for i, name in enumerate(names)},
+                **{name: values[i, k].tolist() for i, name in enumerate(names)},
             )
         )
     return result
 
 
 def _values(values: np.ndarray, digits: int) -> list[float | None]:
-    return _rounded_values(np.round(np.asarray(values, dtype=np.float64), digits))
-
-
-def _rounded_values(rounded: np.ndarray) -> list[float | None]:
-    """Already rounded values as a list, ``None`` where not finite."""
-    values: list[float] = rounded.tolist()
+    rounded = np.round(np.asarray(values, dtype=np.float64), digits)
+    as_list: list[float] = rounded.tolist()
     if np.isfinite(rounded).all():
-        return list(values)
-    return [v if math.isfinite(v) else None for v in values]
+        return list(as_list)
+    return [v if math.isfinite(v) else None for v in as_list]
 
 
 #: GEM's per-lead serialisation keys, in FeatureDB's order (``QRS_durations`` and ``ST_form``
