@@ -61,16 +61,19 @@ class Channels:
     def coarse_slope(self) -> np.ndarray:
         return self.row(COARSE_SLOPE)
 
-    def window(self, source: int | list[int], start: np.ndarray, length: int) -> np.ndarray:
-        """Samples ``[start, start + length)`` of one or more sources.
+    def window(
+        self, source: int | list[int], start: np.ndarray, length: int, step: int = 1
+    ) -> np.ndarray:
+        """Samples ``[start, start + length)`` of one or more sources (every ``step``-th).
 
         ``start`` is int ``[beats]`` (same in every lead) or ``[leads, beats]``. Returns
         ``[leads, beats, length]`` for one source, ``[sources, leads, beats, length]`` for a
-        list. Samples outside the record read the nearest end value.
+        list (``length`` becomes ``ceil(length / step)``). Samples outside the record read the
+        nearest end value.
         """
         if isinstance(source, list):  # gather the rows, without copying the whole stack
-            return strided_windows(self.stack, self.pad, start, length, sources=source)
-        return strided_windows(self.stack[source], self.pad, start, length)
+            return strided_windows(self.stack, self.pad, start, length, sources=source, step=step)
+        return strided_windows(self.stack[source], self.pad, start, length, step=step)
 
 
 def edge_pad(x: np.ndarray, pad: int) -> np.ndarray:
@@ -88,6 +91,7 @@ def strided_windows(
     start: np.ndarray,
     length: int,
     sources: list[int] | None = None,
+    step: int = 1,
 ) -> np.ndarray:
     """Windows ``[start, start + length)`` of an edge-padded ``[..., (leads,) samples]`` array.
 
@@ -96,6 +100,8 @@ def strided_windows(
     result is ``[..., leads, beats, length]``. ``sources`` picks rows of the first axis of a
     ``[rows, leads, samples]`` (or ``[rows, samples]``, with 1-D ``start``) array in the same
     gather, as ``strided_windows(padded[sources], ...)`` would without copying ``padded``.
+    ``step`` keeps every ``step``-th sample of each window (``[..., ::step]``, gathered
+    directly).
     """
     length = max(int(length), 1)
     n_padded = padded.shape[-1]
@@ -105,8 +111,8 @@ def strided_windows(
     # The sliding-window view of sliding_window_view, built directly (it is called often).
     view = np.lib.stride_tricks.as_strided(
         padded,
-        shape=(*padded.shape[:-1], n_padded - length + 1, length),
-        strides=(*padded.strides, padded.strides[-1]),
+        shape=(*padded.shape[:-1], n_padded - length + 1, len(range(0, length, step))),
+        strides=(*padded.strides, padded.strides[-1] * step),
         writeable=False,
     )
     s = np.minimum(np.maximum(np.asarray(start, dtype=np.int64) + pad, 0), n_padded - length)

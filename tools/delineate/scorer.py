@@ -54,12 +54,12 @@ class Envelopes:
     stack: np.ndarray
     pad: int
 
-    def window(self, rows: list[int], start: np.ndarray, length: int) -> np.ndarray:
-        """Windows of the given envelope rows, ``[rows, *start.shape, length]``."""
+    def window(self, rows: list[int], start: np.ndarray, length: int, step: int = 1) -> np.ndarray:
+        """Windows of the given envelope rows, ``[rows, *start.shape, length]`` (every
+        ``step``-th sample: ``length`` becomes ``ceil(length / step)``)."""
         flat = start.reshape(-1)
-        return strided_windows(self.stack, self.pad, flat, length, sources=rows).reshape(
-            len(rows), *start.shape, max(int(length), 1)
-        )
+        out = strided_windows(self.stack, self.pad, flat, length, sources=rows, step=step)
+        return out.reshape(len(rows), *start.shape, out.shape[-1])
 
 
 @dataclass(frozen=True)
@@ -191,11 +191,11 @@ def channel_segments(
     shared_names = [n for n in spec.channels if n in _SHARED_SOURCES]
     raw: dict[str, np.ndarray] = {}
     if lead_names:
-        windows = ch.window([_LEAD_SOURCES[n] for n in lead_names], start, length)
-        raw.update(zip(lead_names, windows[..., ::dec], strict=True))
+        windows = ch.window([_LEAD_SOURCES[n] for n in lead_names], start, length, dec)
+        raw.update(zip(lead_names, windows, strict=True))
     if shared_names:
-        windows = env.window([_SHARED_SOURCES[n] for n in shared_names], start, length)
-        raw.update(zip(shared_names, windows[..., ::dec], strict=True))
+        windows = env.window([_SHARED_SOURCES[n] for n in shared_names], start, length, dec)
+        raw.update(zip(shared_names, windows, strict=True))
     segments = np.stack([_transform(n, raw[n], inp) for n in spec.channels])
     return inp.anchor[..., None] + offsets, offsets, segments, first, dec
 

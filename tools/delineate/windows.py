@@ -62,6 +62,14 @@ def local_maxima(x: np.ndarray) -> np.ndarray:
     return m
 
 
+def local_minima(x: np.ndarray) -> np.ndarray:
+    """``local_maxima(-x)`` without negating ``x``: interior local minima (plateaus count
+    once, at their first sample)."""
+    m = np.zeros(x.shape, dtype=bool)
+    m[..., 1:-1] = (x[..., 1:-1] < x[..., :-2]) & (x[..., 1:-1] <= x[..., 2:])
+    return m
+
+
 def nan_median(x: np.ndarray, axis: int) -> np.ndarray:
     """Median over ``axis`` ignoring NaN; NaN where all are NaN (and no warning)."""
     s = np.sort(x, axis=axis)
