@@ -9,6 +9,7 @@ wave peaks). Smoothing is zero-phase, so boundaries are not shifted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -128,10 +129,14 @@ def strided_windows(
     return view[..., rows, s, :]
 
 
-def _central_difference(x: np.ndarray) -> np.ndarray:
-    """Centred first difference along the last axis (zero at the padded ends)."""
-    d = np.zeros_like(x)
-    d[:, 1:-1] = 0.5 * (x[:, 2:] - x[:, :-2])
+def _central_difference(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Centred first difference along the last axis (zero at the padded ends), into ``out``."""
+    d = np.empty_like(x) if out is None else out
+    d[:, :1] = 0.0
+    d[:, -1:] = 0.0
+    inner = d[:, 1:-1]
+    np.subtract(x[:, 2:], x[:, :-2], out=inner)
+    inner *= 0.5
     return d
 
 
@@ -148,6 +153,15 @@ def fill_missing(signal_mv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     some = ~missing.all(axis=1)
     fill[some] = np.nanmedian(x[some], axis=1)
     return np.where(missing, fill[:, None], x), missing
+
+
+@lru_cache(maxsize=16)
+def _gaussian_gain(n_fft: int, sigma: float) -> np.ndarray:
+    """float32 rFFT gain of a Gaussian of ``sigma`` samples (read-only; one per length/width)."""
+    freq = np.arange(n_fft // 2 + 1) / n_fft  # cycles per sample
+    gain = np.exp(-2.0 * (np.pi * sigma * freq) ** 2).astype(np.float32)
+    gain.flags.writeable = False
+    return gain
 
 
 def compute_channels(signal_mv: np.ndarray, fs_hz: float) -> Channels:
@@ -176,14 +190,12 @@ def compute_channels(signal_mv: np.ndarray, fs_hz: float) -> Channels:
     padded = edge_pad(x, pad) if x.shape[1] else np.zeros((x.shape[0], 2 * pad), np.float32)
     n_fft = sp_fft.next_fast_len(padded.shape[1], real=True)
     spectrum = sp_fft.rfft(padded, n_fft, axis=1)
-    freq = np.arange(spectrum.shape[1]) / n_fft  # cycles per sample
     stack = np.empty((6, *padded.shape), dtype=np.float32)
     for row, sigma_ms in ((FINE_MV, FINE_SIGMA_MS), (COARSE_MV, COARSE_SIGMA_MS)):
-        sigma = sigma_ms * fs_hz / 1000.0
-        gain = np.exp(-2.0 * (np.pi * sigma * freq) ** 2).astype(np.float32)
+        gain = _gaussian_gain(n_fft, sigma_ms * fs_hz / 1000.0)
         stack[row] = sp_fft.irfft(spectrum * gain, n_fft, axis=1)[:, : padded.shape[1]]
-    stack[FINE_SLOPE] = _central_difference(stack[FINE_MV])
-    stack[COARSE_SLOPE] = _central_difference(stack[COARSE_MV])
+    _central_difference(stack[FINE_MV], out=stack[FINE_SLOPE])
+    _central_difference(stack[COARSE_MV], out=stack[COARSE_SLOPE])
     np.abs(stack[FINE_SLOPE], out=stack[ABS_FINE])
     np.abs(stack[COARSE_SLOPE], out=stack[ABS_COARSE])
     fine = stack[FINE_MV, :, pad : pad + x.shape[1]]
