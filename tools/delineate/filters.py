@@ -109,13 +109,14 @@ def strided_windows(
     if length > n_padded:
         padded = np.pad(padded, [(0, 0)] * (padded.ndim - 1) + [(0, length - n_padded)], "edge")
         n_padded = length
-    # The sliding-window view of sliding_window_view, built directly (it is called often).
-    view = np.lib.stride_tricks.as_strided(
-        padded,
-        shape=(*padded.shape[:-1], n_padded - length + 1, len(range(0, length, step))),
-        strides=(*padded.strides, padded.strides[-1] * step),
-        writeable=False,
-    )
+    # The sliding-window view of sliding_window_view, built directly (it is called often);
+    # only gathered from, never written or returned.
+    shape = (*padded.shape[:-1], n_padded - length + 1, len(range(0, length, step)))
+    strides = (*padded.strides, padded.strides[-1] * step)
+    if padded.flags.c_contiguous:
+        view = np.ndarray(shape, padded.dtype, buffer=padded, strides=strides)
+    else:
+        view = np.lib.stride_tricks.as_strided(padded, shape, strides, writeable=False)
     s = np.minimum(np.maximum(np.asarray(start, dtype=np.int64) + pad, 0), n_padded - length)
     if sources is not None:
         src = np.asarray(sources, dtype=np.intp)
