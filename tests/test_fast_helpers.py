@@ -8,7 +8,7 @@ import pytest
 from tools.delineate.filters import _central_difference, strided_windows
 from tools.delineate.fusion import kth_extreme
 from tools.delineate.twave import _closer_to_first, _within
-from tools.delineate.windows import local_maxima, local_minima, take_last
+from tools.delineate.windows import local_maxima, local_minima, nan_median, take_last
 from tools.quality.checks import _nonzero_2d, long_runs
 
 
@@ -121,3 +121,16 @@ class TestNonzero2d:
         mask = np.array([[1, 1, 1, 0, 1, 1, 0, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]], bool)
         covered, count = long_runs(mask, 3)
         assert covered.tolist() == [6, 0] and count.tolist() == [2, 0]
+
+
+class TestNanMedian:
+    @pytest.mark.parametrize("axis", [0, 1])
+    def test_matches_numpy_nanmedian(self, axis: int) -> None:
+        rng = np.random.default_rng(axis)
+        x = rng.standard_normal((6, 9))
+        x[rng.random(x.shape) < 0.3] = np.nan
+        x[:, 2] = np.nan  # an all-NaN column ...
+        x[3, :] = np.nan  # ... and row
+        with pytest.warns(RuntimeWarning, match="All-NaN"):
+            expected = np.nanmedian(x, axis=axis)
+        np.testing.assert_array_equal(nan_median(x, axis), expected)

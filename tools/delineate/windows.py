@@ -72,10 +72,10 @@ def local_minima(x: np.ndarray) -> np.ndarray:
 
 def nan_median(x: np.ndarray, axis: int) -> np.ndarray:
     """Median over ``axis`` ignoring NaN; NaN where all are NaN (and no warning)."""
-    s = np.sort(x, axis=axis)
-    n = np.sum(~np.isnan(x), axis=axis, keepdims=True)
-    lo = np.take_along_axis(s, np.maximum((n - 1) // 2, 0), axis=axis)
-    hi = np.take_along_axis(s, np.maximum(n // 2, 0), axis=axis)
+    last = np.moveaxis(x, axis, -1)  # sorted along the last axis: the fast one
+    s = np.sort(last, axis=-1)
+    n = np.sum(~np.isnan(last), axis=-1)
+    lo = take_last(s, np.maximum((n - 1) // 2, 0))
+    hi = take_last(s, np.maximum(n // 2, 0))
     hi = np.where(n > 1, hi, lo)
-    out = np.where(n > 0, 0.5 * (lo + hi), np.nan)
-    return np.squeeze(out, axis=axis)
+    return np.where(n > 0, 0.5 * (lo + hi), np.nan)
