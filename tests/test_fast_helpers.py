@@ -7,6 +7,7 @@ import pytest
 
 from tools.delineate.filters import _central_difference, strided_windows
 from tools.delineate.fusion import kth_extreme
+from tools.delineate.scorer import BoundaryInputs, _admissible
 from tools.delineate.twave import _closer_to_first, _within
 from tools.delineate.windows import local_maxima, local_minima, nan_median, take_last
 from tools.quality.checks import _nonzero_2d, long_runs
@@ -134,3 +135,28 @@ class TestNanMedian:
         with pytest.warns(RuntimeWarning, match="All-NaN"):
             expected = np.nanmedian(x, axis=axis)
         np.testing.assert_array_equal(nan_median(x, axis), expected)
+
+
+class TestAdmissible:
+    def test_matches_the_five_conditions(self) -> None:
+        rng = np.random.default_rng(9)
+        shape = (4, 5)
+        anchor = rng.integers(-1, 50, shape)
+        inp = BoundaryInputs(
+            anchor=anchor,
+            lo=rng.integers(-20, 40, shape),
+            hi=rng.integers(0, 80, shape),
+            **{f: np.ones(shape) for f in ("fine_scale", "coarse_scale", "amplitude")},
+            polarity=np.ones(shape),
+            baseline_mv=np.zeros(shape),
+        )
+        positions = anchor[..., None] + np.arange(-30, 31, 2)
+        n = 60
+        expected = (
+            (positions >= inp.lo[..., None])
+            & (positions <= inp.hi[..., None])
+            & (positions >= 0)
+            & (positions < n)
+            & (anchor[..., None] >= 0)
+        )
+        np.testing.assert_array_equal(_admissible(positions, inp, n), expected)

@@ -37,7 +37,7 @@ from tools.delineate.params import (
     TAP_STEP_MS,
     BoundarySpec,
 )
-from tools.delineate.windows import ABSENT, ms_to_samples
+from tools.delineate.windows import ABSENT, ms_to_samples, take_last
 from tools.errors import CorruptFileError, MissingFileError
 
 #: The fitted weights shipped with the package.
@@ -322,8 +322,12 @@ def candidate_scores(
 
 
 def _admissible(positions: np.ndarray, inp: BoundaryInputs, n_samples: int) -> np.ndarray:
-    ok = (positions >= inp.lo[..., None]) & (positions <= inp.hi[..., None])
-    return ok & (positions >= 0) & (positions < n_samples) & (inp.anchor[..., None] >= 0)
+    """``lo <= position <= hi``, inside the record, where there is an anchor: the bounds are
+    combined per lead and beat first, so only two comparisons run over the candidates (an
+    absent anchor gets the empty range ``[max(lo, 0), -1]``)."""
+    lo = np.maximum(inp.lo, 0)
+    hi = np.where(inp.anchor >= 0, np.minimum(inp.hi, n_samples - 1), -1)
+    return (positions >= lo[..., None]) & (positions <= hi[..., None])
 
 
 def place_boundary(
@@ -351,8 +355,8 @@ def place_boundary(
     found = np.asarray(ok.any(axis=-1))
     radius = max(ms_to_samples(SOFT_RADIUS_MS, fs_hz), 1)
     t = np.arange(score.shape[-1])
-    near = ok & (np.abs(t - best[..., None]) <= radius)
-    top = np.take_along_axis(score, best[..., None], axis=-1)
+    near = ok & (t >= (best - radius)[..., None]) & (t <= (best + radius)[..., None])
+    top = take_last(score, best)[..., None]
     w = np.exp(np.where(near, score - np.where(found[..., None], top, 0.0), -np.inf))
     pos = (w * positions).sum(axis=-1) / np.maximum(w.sum(axis=-1), 1e-300)
     out = np.rint(np.where(found, pos, 0.0)).astype(np.int64)
