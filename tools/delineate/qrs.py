@@ -198,6 +198,7 @@ def _name_waves(
     falls, rises = back
     zero = np.zeros_like(span)
     w = np.arange(seg.shape[-1])
+    flipped = -seg
 
     def wave(lo: np.ndarray, hi: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray]:
         """The most extreme ``sign`` sample in ``[lo, hi]`` (-1: none), and whether the
@@ -205,8 +206,9 @@ def _name_waves(
         mask = (w >= lo[..., None]) & (w <= hi[..., None])
         mask &= falls if sign > 0 else rises
         levels = held[0] if sign > 0 else held[1]
-        idx, found = masked_argmax(sign * seg, mask)
-        level_idx, _ = masked_argmax(levels, mask)
+        found = mask.any(axis=-1)
+        idx = np.argmax(np.where(mask, seg if sign > 0 else flipped, -np.inf), axis=-1)
+        level_idx = np.argmax(np.where(mask, levels, -np.inf), axis=-1)
         size = np.where(found, take_last(levels, level_idx), -np.inf)
         return np.where(found, idx, ABSENT), size >= QRS_WAVE_MIN_MV
 

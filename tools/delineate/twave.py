@@ -199,7 +199,7 @@ def find_t_waves(
     def baseline(positions: np.ndarray) -> np.ndarray:
         return baseline_between(iso_level, global_on, next_iso, next_on, positions)
 
-    dev = src[0] - baseline(np.broadcast_to(idx, inside.shape))
+    dev = src[0] - baseline(idx[None])  # the same sample grid in every lead: broadcast
     root_rr = np.sqrt(np.maximum(rr_next, 1) / fs_hz)
     expected = r + T_PEAK_RR_COEF * root_rr * fs_hz - start
     spread = np.maximum(T_PEAK_RR_SPREAD * root_rr * fs_hz, 1.0)
