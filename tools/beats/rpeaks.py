@@ -30,6 +30,8 @@ Hamilton PS. Open source ECG analysis. Computers in Cardiology. 2002;29:101-104.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.fft as sfft
 from scipy.ndimage import median_filter, uniform_filter1d
@@ -218,14 +220,7 @@ def _lead_envelopes(x: np.ndarray, fs_hz: float) -> tuple[np.ndarray, float, flo
     n_work = min(n_fft, max(16, int(np.ceil(n_fft * WORK_FS_HZ / fs_hz))))
     ratio = n_work / n_fft
     n_bins = n_work // 2 + 1
-    freqs = np.arange(n_bins) * (fs_hz / n_fft)
-    low, high = QRS_BAND_HZ
-    highpass = 1.0 / (1.0 + (low / np.maximum(freqs, _EPS)) ** (2 * BAND_ORDER))
-    lowpass = 1.0 / (1.0 + (freqs / high) ** (2 * BAND_ORDER))
-    response = (highpass * lowpass * (2j * np.pi * freqs / high)).astype(np.complex64)
-    response[0] = 0.0
-    if n_work % 2 == 0:
-        response[-1] = 0.0  # the Nyquist bin of the shorter signal has no imaginary part
+    response = _slope_response(n_fft, n_work, float(fs_hz))
     slope = sfft.irfft(spectrum[:, :n_bins] * response, n=n_work, axis=1) * ratio
     first = int(np.ceil(pad * ratio))
     last = int(np.floor((pad + n - 1) * ratio))
@@ -239,6 +234,22 @@ def _lead_envelopes(x: np.ndarray, fs_hz: float) -> tuple[np.ndarray, float, flo
     envelope[:, :edge] = 0.0
     envelope[:, envelope.shape[1] - edge :] = 0.0
     return envelope, fs_work, first / ratio - pad
+
+
+@lru_cache(maxsize=16)
+def _slope_response(n_fft: int, n_work: int, fs_hz: float) -> np.ndarray:
+    """Band-pass times derivative on the first ``n_work // 2 + 1`` bins of an ``n_fft`` rFFT
+    (read-only; a pure function of the lengths and the rate, so built once per record shape)."""
+    freqs = np.arange(n_work // 2 + 1) * (fs_hz / n_fft)
+    low, high = QRS_BAND_HZ
+    highpass = 1.0 / (1.0 + (low / np.maximum(freqs, _EPS)) ** (2 * BAND_ORDER))
+    lowpass = 1.0 / (1.0 + (freqs / high) ** (2 * BAND_ORDER))
+    response = (highpass * lowpass * (2j * np.pi * freqs / high)).astype(np.complex64)
+    response[0] = 0.0
+    if n_work % 2 == 0:
+        response[-1] = 0.0  # the Nyquist bin of the shorter signal has no imaginary part
+    response.flags.writeable = False
+    return response
 
 
 def _block_stat(x: np.ndarray, block: int, stat: str) -> np.ndarray:

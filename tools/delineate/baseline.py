@@ -48,7 +48,8 @@ def baseline_between(
         ``[leads, beats]`` isoelectric levels at this beat's global QRS onset ``onset`` and
         at the next beat's, ``next_onset`` (``[beats]``).
     positions
-        int ``[leads, beats, W]`` samples where the baseline is wanted.
+        int ``[leads, beats, W]`` samples where the baseline is wanted (``[1, beats, W]``
+        when they are the same in every lead: the result broadcasts to ``[leads, ...]``).
 
     Returns
     -------

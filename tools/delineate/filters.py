@@ -9,6 +9,7 @@ wave peaks). Smoothing is zero-phase, so boundaries are not shifted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -61,14 +62,19 @@ class Channels:
     def coarse_slope(self) -> np.ndarray:
         return self.row(COARSE_SLOPE)
 
-    def window(self, source: int | list[int], start: np.ndarray, length: int) -> np.ndarray:
-        """Samples ``[start, start + length)`` of one or more sources.
+    def window(
+        self, source: int | list[int], start: np.ndarray, length: int, step: int = 1
+    ) -> np.ndarray:
+        """Samples ``[start, start + length)`` of one or more sources (every ``step``-th).
 
         ``start`` is int ``[beats]`` (same in every lead) or ``[leads, beats]``. Returns
         ``[leads, beats, length]`` for one source, ``[sources, leads, beats, length]`` for a
-        list. Samples outside the record read the nearest end value.
+        list (``length`` becomes ``ceil(length / step)``). Samples outside the record read the
+        nearest end value.
         """
-        return strided_windows(self.stack[source], self.pad, start, length)
+        if isinstance(source, list):  # gather the rows, without copying the whole stack
+            return strided_windows(self.stack, self.pad, start, length, sources=source, step=step)
+        return strided_windows(self.stack[source], self.pad, start, length, step=step)
 
 
 def edge_pad(x: np.ndarray, pad: int) -> np.ndarray:
@@ -80,30 +86,58 @@ def edge_pad(x: np.ndarray, pad: int) -> np.ndarray:
     return out
 
 
-def strided_windows(padded: np.ndarray, pad: int, start: np.ndarray, length: int) -> np.ndarray:
+def strided_windows(
+    padded: np.ndarray,
+    pad: int,
+    start: np.ndarray,
+    length: int,
+    sources: list[int] | None = None,
+    step: int = 1,
+) -> np.ndarray:
     """Windows ``[start, start + length)`` of an edge-padded ``[..., (leads,) samples]`` array.
 
     With ``start [beats]`` the result is ``[..., beats, length]`` over all leading axes; with
     ``start [leads, beats]`` the second-to-last axis of ``padded`` is the lead axis and the
-    result is ``[..., leads, beats, length]``.
+    result is ``[..., leads, beats, length]``. ``sources`` picks rows of the first axis of a
+    ``[rows, leads, samples]`` (or ``[rows, samples]``, with 1-D ``start``) array in the same
+    gather, as ``strided_windows(padded[sources], ...)`` would without copying ``padded``.
+    ``step`` keeps every ``step``-th sample of each window (``[..., ::step]``, gathered
+    directly).
     """
     length = max(int(length), 1)
     n_padded = padded.shape[-1]
     if length > n_padded:
         padded = np.pad(padded, [(0, 0)] * (padded.ndim - 1) + [(0, length - n_padded)], "edge")
         n_padded = length
-    view = np.lib.stride_tricks.sliding_window_view(padded, length, axis=-1)
-    s = np.clip(np.asarray(start, dtype=np.int64) + pad, 0, n_padded - length)
+    # The sliding-window view of sliding_window_view, built directly (it is called often);
+    # only gathered from, never written or returned.
+    shape = (*padded.shape[:-1], n_padded - length + 1, len(range(0, length, step)))
+    strides = (*padded.strides, padded.strides[-1] * step)
+    if padded.flags.c_contiguous:
+        view = np.ndarray(shape, padded.dtype, buffer=padded, strides=strides)
+    else:
+        view = np.lib.stride_tricks.as_strided(padded, shape, strides, writeable=False)
+    s = np.minimum(np.maximum(np.asarray(start, dtype=np.int64) + pad, 0), n_padded - length)
+    if sources is not None:
+        src = np.asarray(sources, dtype=np.intp)
+        if padded.ndim == 2:
+            return view[src[:, None], s[None, :]]
+        leads = np.arange(padded.shape[1])[:, None]
+        return view[src[:, None, None], leads[None], (s if s.ndim == 2 else s[None, :])[None]]
     if s.ndim == 1:
         return view[..., s, :]
     rows = np.arange(s.shape[0])[:, None]
     return view[..., rows, s, :]
 
 
-def _central_difference(x: np.ndarray) -> np.ndarray:
-    """Centred first difference along the last axis (zero at the padded ends)."""
-    d = np.zeros_like(x)
-    d[:, 1:-1] = 0.5 * (x[:, 2:] - x[:, :-2])
+def _central_difference(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Centred first difference along the last axis (zero at the padded ends), into ``out``."""
+    d = np.empty_like(x) if out is None else out
+    d[:, :1] = 0.0
+    d[:, -1:] = 0.0
+    inner = d[:, 1:-1]
+    np.subtract(x[:, 2:], x[:, :-2], out=inner)
+    inner *= 0.5
     return d
 
 
@@ -120,6 +154,15 @@ def fill_missing(signal_mv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     some = ~missing.all(axis=1)
     fill[some] = np.nanmedian(x[some], axis=1)
     return np.where(missing, fill[:, None], x), missing
+
+
+@lru_cache(maxsize=16)
+def _gaussian_gain(n_fft: int, sigma: float) -> np.ndarray:
+    """float32 rFFT gain of a Gaussian of ``sigma`` samples (read-only; one per length/width)."""
+    freq = np.arange(n_fft // 2 + 1) / n_fft  # cycles per sample
+    gain = np.exp(-2.0 * (np.pi * sigma * freq) ** 2).astype(np.float32)
+    gain.flags.writeable = False
+    return gain
 
 
 def compute_channels(signal_mv: np.ndarray, fs_hz: float) -> Channels:
@@ -148,14 +191,12 @@ def compute_channels(signal_mv: np.ndarray, fs_hz: float) -> Channels:
     padded = edge_pad(x, pad) if x.shape[1] else np.zeros((x.shape[0], 2 * pad), np.float32)
     n_fft = sp_fft.next_fast_len(padded.shape[1], real=True)
     spectrum = sp_fft.rfft(padded, n_fft, axis=1)
-    freq = np.arange(spectrum.shape[1]) / n_fft  # cycles per sample
     stack = np.empty((6, *padded.shape), dtype=np.float32)
     for row, sigma_ms in ((FINE_MV, FINE_SIGMA_MS), (COARSE_MV, COARSE_SIGMA_MS)):
-        sigma = sigma_ms * fs_hz / 1000.0
-        gain = np.exp(-2.0 * (np.pi * sigma * freq) ** 2).astype(np.float32)
+        gain = _gaussian_gain(n_fft, sigma_ms * fs_hz / 1000.0)
         stack[row] = sp_fft.irfft(spectrum * gain, n_fft, axis=1)[:, : padded.shape[1]]
-    stack[FINE_SLOPE] = _central_difference(stack[FINE_MV])
-    stack[COARSE_SLOPE] = _central_difference(stack[COARSE_MV])
+    _central_difference(stack[FINE_MV], out=stack[FINE_SLOPE])
+    _central_difference(stack[COARSE_MV], out=stack[COARSE_SLOPE])
     np.abs(stack[FINE_SLOPE], out=stack[ABS_FINE])
     np.abs(stack[COARSE_SLOPE], out=stack[ABS_COARSE])
     fine = stack[FINE_MV, :, pad : pad + x.shape[1]]

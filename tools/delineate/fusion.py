@@ -51,6 +51,10 @@ MIN_CLEAR_T_LEADS = 3
 ORDER_FRACTIONS: tuple[float, ...] = (0.01, 0.1, 0.17, 0.25, 0.34, 0.5)
 
 
+#: Sort key of an absent value: after every present one.
+_NOT_PRESENT = np.iinfo(np.int64).max
+
+
 def kth_extreme(
     values: np.ndarray, latest: bool, fraction: float = GLOBAL_ORDER_FRACTION
 ) -> np.ndarray:
@@ -75,10 +79,10 @@ def kth_extreme(
         return np.full(v.shape[1:], ABSENT, dtype=np.int64)
     present = v >= 0
     n = present.sum(axis=0)
-    big = np.iinfo(np.int64).max
-    ordered = np.sort(np.where(present, -v if latest else v, big), axis=0)
+    # Sorted per beat along the last axis ([beats, leads]): faster than along the lead axis.
+    ordered = np.sort(np.where(present, -v if latest else v, _NOT_PRESENT).T, axis=-1)
     k = np.maximum(np.ceil(fraction * n).astype(np.int64), 1)
-    pick = np.take_along_axis(ordered, np.minimum(k - 1, v.shape[0] - 1)[None, :], axis=0)[0]
+    pick = ordered[np.arange(ordered.shape[0]), np.minimum(k - 1, v.shape[0] - 1)]
     pick = -pick if latest else pick
     return np.where(n > 0, pick, ABSENT).astype(np.int64)
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from tools.delineate.params import MEDIAN_POST_MS, MEDIAN_PRE_MS
 from tools.delineate.windows import ms_to_samples, window_index
+from tools.medians import sorted_median
 
 
 def median_beat(
@@ -44,4 +45,4 @@ def median_beat(
         return np.zeros((signal_mv.shape[0], 0), dtype=np.float32), pre, 0
     idx = window_index(r[keep] - pre, pre + post + 1)
     windows = signal_mv[:, idx]
-    return np.median(windows, axis=1).astype(np.float32), pre, int(keep.sum())
+    return sorted_median(windows, axis=1).astype(np.float32), pre, int(keep.sum())

@@ -27,6 +27,7 @@ from tools.delineate.result import GlobalPoints, WavePoints
 from tools.delineate.scorer import BoundaryInputs, Envelopes, place_boundary
 from tools.delineate.twave import find_t_waves
 from tools.delineate.windows import ABSENT, ms_to_samples, window_index
+from tools.medians import sorted_median
 
 Placer = Callable[[str, BoundaryInputs], np.ndarray]
 PlacerFactory = Callable[[Channels, Envelopes], Placer]
@@ -48,7 +49,9 @@ def envelopes(ch: Channels, core: QrsCore, r_peaks: np.ndarray, fs_hz: float) ->
     """Multi-lead slope envelopes at both scales, each lead scaled by its QRS slope."""
     half = ms_to_samples(60.0, fs_hz)
     coarse_beat = ch.window(ABS_COARSE, np.asarray(r_peaks) - half, 2 * half + 1).max(axis=-1)
-    coarse_lead = np.median(coarse_beat, axis=1) if coarse_beat.size else np.zeros(ch.usable.size)
+    coarse_lead = (
+        sorted_median(coarse_beat, axis=1) if coarse_beat.size else np.zeros(ch.usable.size)
+    )
     ok = ch.usable & (coarse_lead > 0)
     n = max(int(ok.sum()), 1)
     w = np.where(ok, 1.0 / np.maximum(coarse_lead, 1e-12), 0.0)

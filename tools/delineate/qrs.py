@@ -32,6 +32,7 @@ from tools.delineate.windows import (
     take_last,
     window_index,
 )
+from tools.medians import sorted_median
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def find_qrs_core(ch: Channels, r_peaks: np.ndarray, fs_hz: float) -> QrsCore:
     r = np.asarray(r_peaks, dtype=np.int64)
     idx = window_index(r - half, 2 * half + 1)
     beat_slope = ch.window(ABS_FINE, r - half, 2 * half + 1).max(axis=-1)
-    lead_slope = np.median(beat_slope, axis=1) if r.size else np.zeros(n_leads)
+    lead_slope = sorted_median(beat_slope, axis=1) if r.size else np.zeros(n_leads)
     weights = np.where(ch.usable & (lead_slope > 0), 1.0 / np.maximum(lead_slope, 1e-12), 0.0)
     n_usable = max(int(np.count_nonzero(weights)), 1)
     envelope = (weights @ ch.row(ABS_FINE)) / n_usable
@@ -187,42 +188,41 @@ def _name_waves(
     seg: np.ndarray,
     held: tuple[np.ndarray, np.ndarray],
     span: np.ndarray,
-    back: tuple[np.ndarray, np.ndarray] | None,
+    back: tuple[np.ndarray, np.ndarray],
 ) -> Waves:
     """Q, R, S, R' window indices (-1: absent) of QRS windows ``seg`` (see find_qrs_peaks).
 
-    ``held`` are the eroded levels of positive and negative deflections; ``back`` (or
-    ``None``) the samples that positive and negative waves must turn back from.
+    ``held`` are the eroded levels of positive and negative deflections; ``back`` the samples
+    that positive and negative waves must turn back from (all True: no such condition).
     """
-    thr = QRS_WAVE_MIN_MV
+    falls, rises = back
     zero = np.zeros_like(span)
-    falls, rises = back if back is not None else (None, None)
+    w = np.arange(seg.shape[-1])
+    flipped = -seg
 
-    def wave_size(lo: np.ndarray, hi: np.ndarray, sign: float) -> np.ndarray:
-        levels, allowed = (held[0], falls) if sign > 0 else (held[1], rises)
-        return _extreme_between(levels, lo, hi, 1.0, allowed)[1]
+    def wave(lo: np.ndarray, hi: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray]:
+        """The most extreme ``sign`` sample in ``[lo, hi]`` (-1: none), and whether the
+        largest held deflection there reaches the minimum wave (one mask for both)."""
+        mask = (w >= lo[..., None]) & (w <= hi[..., None])
+        mask &= falls if sign > 0 else rises
+        levels = held[0] if sign > 0 else held[1]
+        found = mask.any(axis=-1)
+        idx = np.argmax(np.where(mask, seg if sign > 0 else flipped, -np.inf), axis=-1)
+        level_idx = np.argmax(np.where(mask, levels, -np.inf), axis=-1)
+        size = np.where(found, take_last(levels, level_idx), -np.inf)
+        return np.where(found, idx, ABSENT), size >= QRS_WAVE_MIN_MV
 
-    def extreme(lo: np.ndarray, hi: np.ndarray, sign: float) -> np.ndarray:
-        return _extreme_between(seg, lo, hi, sign, falls if sign > 0 else rises)[0]
-
-    top = extreme(zero, span, 1.0)
-    has_top = wave_size(zero, span, 1.0) >= thr
-    n_before = extreme(zero, top - 1, -1.0)
-    early = extreme(zero, n_before - 1, 1.0)
-    rsr = (
-        has_top
-        & (wave_size(zero, top - 1, -1.0) >= thr)
-        & (wave_size(zero, n_before - 1, 1.0) >= thr)
-    )
+    top, has_top = wave(zero, span, 1.0)
+    n_before, n_before_ok = wave(zero, top - 1, -1.0)
+    early, early_ok = wave(zero, n_before - 1, 1.0)
+    rsr = has_top & n_before_ok & early_ok
     r = np.where(rsr, early, top)
     r2 = np.where(rsr, top, ABSENT)
-    q = extreme(zero, r - 1, -1.0)
-    q_ok = wave_size(zero, r - 1, -1.0) >= thr
+    q, q_ok = wave(zero, r - 1, -1.0)
     s_hi = np.where(rsr, top - 1, span)
-    s = extreme(r + 1, s_hi, -1.0)
-    s_ok = wave_size(r + 1, s_hi, -1.0) >= thr
-    late = extreme(s + 1, span, 1.0)
-    plain_r2 = has_top & ~rsr & s_ok & (wave_size(s + 1, span, 1.0) >= thr)
+    s, s_ok = wave(r + 1, s_hi, -1.0)
+    late, late_ok = wave(s + 1, span, 1.0)
+    plain_r2 = has_top & ~rsr & s_ok & late_ok
     r2 = np.where(plain_r2, late, r2)
 
     qs, _ = _extreme_between(seg, zero, span, -1.0)
@@ -282,9 +282,16 @@ def find_qrs_peaks(
     held_neg = minimum_filter1d(-seg, width, axis=-1, mode="nearest")
 
     falls, rises = _returns_from(seg, np.where(valid, settle - onset, -1), QRS_WAVE_MIN_MV)
-    held = (held_pos, held_neg)
-    free = _name_waves(seg, held, span, None)
-    back = _name_waves(seg, held, span, (falls, rises))
+    # Both readings (free, and waves that must turn back) in one stacked pass.
+    free_mask = np.ones(seg.shape, dtype=bool)
+    both = _name_waves(
+        np.stack([seg, seg]),
+        (np.stack([held_pos, held_pos]), np.stack([held_neg, held_neg])),
+        np.stack([span, span]),
+        (np.stack([free_mask, falls]), np.stack([free_mask, rises])),
+    )
+    free = tuple(wave[0] for wave in both)
+    back = tuple(wave[1] for wave in both)
     # A two-wave complex (qR/QS-like "Qr", or "Rs") whose second wave never turns back is one
     # monophasic wave running into a displaced ST segment: keep the turning-back reading.
     two_wave = (free[1] >= 0) & (free[3] < 0) & ((free[0] >= 0) != (free[2] >= 0))

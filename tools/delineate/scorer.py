@@ -37,7 +37,7 @@ from tools.delineate.params import (
     TAP_STEP_MS,
     BoundarySpec,
 )
-from tools.delineate.windows import ABSENT, ms_to_samples
+from tools.delineate.windows import ABSENT, ms_to_samples, take_last
 from tools.errors import CorruptFileError, MissingFileError
 
 #: The fitted weights shipped with the package.
@@ -54,11 +54,12 @@ class Envelopes:
     stack: np.ndarray
     pad: int
 
-    def window(self, rows: list[int], start: np.ndarray, length: int) -> np.ndarray:
-        """Windows of the given envelope rows, ``[rows, *start.shape, length]``."""
-        return strided_windows(self.stack[rows], self.pad, start.reshape(-1), length).reshape(
-            len(rows), *start.shape, max(int(length), 1)
-        )
+    def window(self, rows: list[int], start: np.ndarray, length: int, step: int = 1) -> np.ndarray:
+        """Windows of the given envelope rows, ``[rows, *start.shape, length]`` (every
+        ``step``-th sample: ``length`` becomes ``ceil(length / step)``)."""
+        flat = start.reshape(-1)
+        out = strided_windows(self.stack, self.pad, flat, length, sources=rows, step=step)
+        return out.reshape(len(rows), *start.shape, out.shape[-1])
 
 
 @dataclass(frozen=True)
@@ -184,23 +185,61 @@ def channel_segments(
         segment sample ``j`` is ``anchor + first + dec * j``; ``first``; and ``dec``, the
         decimation (``step`` when the taps fall on its grid, else 1).
     """
-    offsets = candidate_offsets(spec, fs_hz, step)
-    taps = tap_offsets(spec, fs_hz)
-    first = int(offsets[0] + min(int(taps.min()), 0))
-    length = int(offsets[-1] + max(int(taps.max()), 0)) - first + 1
-    dec = step if step > 1 and np.all(taps % step == 0) and first % step == 0 else 1
+    offsets, first, length, dec = _segment_layout(spec, fs_hz, step)
     start = np.where(inp.anchor >= 0, inp.anchor, 0) + first
     lead_names = [n for n in spec.channels if n in _LEAD_SOURCES]
     shared_names = [n for n in spec.channels if n in _SHARED_SOURCES]
     raw: dict[str, np.ndarray] = {}
     if lead_names:
-        windows = ch.window([_LEAD_SOURCES[n] for n in lead_names], start, length)
-        raw.update(zip(lead_names, windows[..., ::dec], strict=True))
+        windows = ch.window([_LEAD_SOURCES[n] for n in lead_names], start, length, dec)
+        raw.update(zip(lead_names, windows, strict=True))
     if shared_names:
-        windows = env.window([_SHARED_SOURCES[n] for n in shared_names], start, length)
-        raw.update(zip(shared_names, windows[..., ::dec], strict=True))
+        windows = env.window([_SHARED_SOURCES[n] for n in shared_names], start, length, dec)
+        raw.update(zip(shared_names, windows, strict=True))
     segments = np.stack([_transform(n, raw[n], inp) for n in spec.channels])
     return inp.anchor[..., None] + offsets, offsets, segments, first, dec
+
+
+@lru_cache(maxsize=64)
+def _segment_layout(
+    spec: BoundarySpec, fs_hz: float, step: int
+) -> tuple[np.ndarray, int, int, int]:
+    """``(offsets, first, length, dec)`` of :func:`channel_segments` (pure in its arguments,
+    so computed once per boundary and rate; ``offsets`` is read-only)."""
+    offsets = candidate_offsets(spec, fs_hz, step)
+    offsets.flags.writeable = False
+    taps = tap_offsets(spec, fs_hz)
+    first = int(offsets[0] + min(int(taps.min()), 0))
+    length = int(offsets[-1] + max(int(taps.max()), 0)) - first + 1
+    dec = step if step > 1 and np.all(taps % step == 0) and first % step == 0 else 1
+    return offsets, first, length, dec
+
+
+@lru_cache(maxsize=64)
+def _grid_step(spec: BoundarySpec, fs_hz: float) -> int:
+    return grid_step(spec, fs_hz)
+
+
+@lru_cache(maxsize=64)
+def _scorer_terms(
+    name: str, fs_hz: float, weights_dtype: str, weights_bytes: bytes
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Conjugate kernel spectra ``[channels, n_fft // 2 + 1]``, prior scores ``[T]`` and the
+    FFT length of one scorer: pure functions of the boundary, the rate and the weights
+    (passed as bytes so they can key the cache), computed once and kept read-only."""
+    weights = np.frombuffer(weights_bytes, dtype=weights_dtype)
+    spec = BOUNDARY_SPECS[name]
+    step = _grid_step(spec, fs_hz)
+    offsets, _, length, dec = _segment_layout(spec, fs_hz, step)
+    kernels = _kernels(spec, weights, fs_hz, dec)
+    n_segment = len(range(0, length, dec))
+    n_fft = sp_fft.next_fast_len(n_segment + kernels.shape[1], real=True)
+    kern_f = np.conj(sp_fft.rfft(kernels.astype(np.float32), n_fft, axis=-1))
+    n_prior = prior_centres_ms(spec).size
+    prior = _prior(spec, offsets, fs_hz) @ weights[weights.size - n_prior :]
+    kern_f.flags.writeable = False
+    prior.flags.writeable = False
+    return kern_f, prior, n_fft
 
 
 def boundary_features(
@@ -270,24 +309,25 @@ def candidate_scores(
         ``positions`` int64 ``[leads, beats, T]`` and ``scores`` float ``[leads, beats, T]``.
     """
     spec = BOUNDARY_SPECS[name]
-    step = grid_step(spec, fs_hz)
-    positions, offsets, segments, _, dec = channel_segments(spec, ch, env, inp, fs_hz, step)
-    kernels = _kernels(spec, weights, fs_hz, dec)
-    n_fft = sp_fft.next_fast_len(segments.shape[-1] + kernels.shape[1], real=True)
-    kern_f = np.conj(sp_fft.rfft(kernels.astype(np.float32), n_fft, axis=-1))
+    step = _grid_step(spec, fs_hz)
+    positions, offsets, segments, _, _ = channel_segments(spec, ch, env, inp, fs_hz, step)
+    w = np.ascontiguousarray(weights)
+    kern_f, prior, n_fft = _scorer_terms(name, float(fs_hz), w.dtype.str, w.tobytes())
     spectra = sp_fft.rfft(segments, n_fft, axis=-1)
     total = (spectra * kern_f[:, None, None, :]).sum(axis=0)
     corr = sp_fft.irfft(total, n_fft, axis=-1)
     # correlation lag 0 is the first candidate: the segment starts at its first tap
     scores = np.broadcast_to(corr[..., : offsets.size], positions.shape)
-    n_prior = prior_centres_ms(spec).size
-    prior = _prior(spec, offsets, fs_hz) @ weights[weights.size - n_prior :]
     return positions, scores + prior
 
 
 def _admissible(positions: np.ndarray, inp: BoundaryInputs, n_samples: int) -> np.ndarray:
-    ok = (positions >= inp.lo[..., None]) & (positions <= inp.hi[..., None])
-    return ok & (positions >= 0) & (positions < n_samples) & (inp.anchor[..., None] >= 0)
+    """``lo <= position <= hi``, inside the record, where there is an anchor: the bounds are
+    combined per lead and beat first, so only two comparisons run over the candidates (an
+    absent anchor gets the empty range ``[max(lo, 0), -1]``)."""
+    lo = np.maximum(inp.lo, 0)
+    hi = np.where(inp.anchor >= 0, np.minimum(inp.hi, n_samples - 1), -1)
+    return (positions >= lo[..., None]) & (positions <= hi[..., None])
 
 
 def place_boundary(
@@ -315,8 +355,8 @@ def place_boundary(
     found = np.asarray(ok.any(axis=-1))
     radius = max(ms_to_samples(SOFT_RADIUS_MS, fs_hz), 1)
     t = np.arange(score.shape[-1])
-    near = ok & (np.abs(t - best[..., None]) <= radius)
-    top = np.take_along_axis(score, best[..., None], axis=-1)
+    near = ok & (t >= (best - radius)[..., None]) & (t <= (best + radius)[..., None])
+    top = take_last(score, best)[..., None]
     w = np.exp(np.where(near, score - np.where(found[..., None], top, 0.0), -np.inf))
     pos = (w * positions).sum(axis=-1) / np.maximum(w.sum(axis=-1), 1e-300)
     out = np.rint(np.where(found, pos, 0.0)).astype(np.int64)

@@ -32,6 +32,7 @@ from tools.delineate.scorer import BoundaryInputs
 from tools.delineate.windows import (
     ABSENT,
     local_maxima,
+    local_minima,
     masked_argmax,
     ms_to_samples,
     take_last,
@@ -94,25 +95,40 @@ def _phases(
     inner[..., 0] = False
     inner[..., -1] = False
     peaks_pos = local_maxima(dev) & inner
-    peaks_neg = local_maxima(-dev) & inner
+    peaks_neg = local_minima(dev) & inner
     w = np.arange(dev.shape[-1])
     sigma = T_CONSENSUS_SIGMA_MS * fs_hz / 1000.0
     closeness = np.exp(-0.5 * ((w - centre[:, None]) / sigma) ** 2)
     main, found = masked_argmax(np.abs(dev) * closeness, peaks_pos | peaks_neg)
     main_pos = take_last(dev, main) >= 0
-    near = np.abs(w - main[..., None]) <= T_PHASE_MS * fs_hz / 1000.0
+    span = T_PHASE_MS * fs_hz / 1000.0
+    near = _within(w, main, span)
     opposite = np.where(main_pos[..., None], peaks_neg, peaks_pos) & near
     toward = np.where(main_pos[..., None], -dev, dev)  # the opposite phase's direction
     opp, has_opp = masked_argmax(toward, opposite)
     # A real opposite phase comes back towards the baseline on its far side (by at least
     # T_PHASE_RETURN of its height); a step in the level after the T wave does not.
-    phase = np.abs(w - main[..., None]) <= np.abs(w - opp[..., None])
-    span = T_PHASE_MS * fs_hz / 1000.0
-    far_side = inside & ~phase & (np.abs(w - opp[..., None]) <= span)
+    phase = _closer_to_first(w, main, opp)
+    far_side = inside & ~phase & _within(w, opp, span)
     back = np.where(far_side, toward, np.inf).min(axis=-1, initial=np.inf)
     height = take_last(toward, opp)
     returns = np.isfinite(back) & (height - back >= T_PHASE_RETURN * np.maximum(height, 0.0))
     return main, main_pos, found, opp, has_opp & returns
+
+
+def _within(w: np.ndarray, centre: np.ndarray, span: float) -> np.ndarray:
+    """``|w - centre[..., None]| <= span`` as two comparisons (no ``[..., W]`` temporaries)."""
+    c = centre[..., None]
+    return (w >= c - span) & (w <= c + span)
+
+
+def _closer_to_first(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``|w - a| <= |w - b|`` for integer samples ``w [W]`` and ``a, b [...]``: the half-line
+    on ``a``'s side of the midpoint (all of it when ``a == b``)."""
+    twice = 2 * w
+    mid = (a + b)[..., None]
+    side = np.where((a < b)[..., None], twice <= mid, twice >= mid)
+    return np.asarray(side | (a == b)[..., None])
 
 
 def _morphology(
@@ -183,7 +199,7 @@ def find_t_waves(
     def baseline(positions: np.ndarray) -> np.ndarray:
         return baseline_between(iso_level, global_on, next_iso, next_on, positions)
 
-    dev = src[0] - baseline(np.broadcast_to(idx, inside.shape))
+    dev = src[0] - baseline(idx[None])  # the same sample grid in every lead: broadcast
     root_rr = np.sqrt(np.maximum(rr_next, 1) / fs_hz)
     expected = r + T_PEAK_RR_COEF * root_rr * fs_hz - start
     spread = np.maximum(T_PEAK_RR_SPREAD * root_rr * fs_hz, 1.0)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from tools.delineate import Delineation
 from tools.measure import thresholds as th
-from tools.measure.model import LeadBeatFeatures, StForm
+from tools.measure.model import LeadBeatFeatures
 from tools.measure.qtc import qtc_bazett_ms
 from tools.measure.rhythm import rr_before_after_ms
 from tools.measure.waves import baseline_mv, extreme_in_window, ms_to_samples, take
@@ -57,21 +58,29 @@ def beat_features(
         "qt_ms": qt,
         "qtc_ms": qtc_bazett_ms(qt, rate_rr[np.newaxis, :]),
     }
-    digits = {name: 3 if name.endswith("_mv") else 1 for name in table}
+    names = list(table)
+    # Round every feature of every lead and beat in two numpy calls, then split per lead.
+    mv = np.array([name.endswith("_mv") for name in names])
+    stacked = np.stack([np.broadcast_to(table[name], p.qrs_on.shape) for name in names])
+    rounded = np.where(mv[:, None, None], np.round(stacked, 3), np.round(stacked, 1))
+    shared = {
+        "heart_rate_bpm": _values(60_000.0 / rate_rr, 1),
+        "rr1_ms": _values(rr1, 1),
+        "rr2_ms": _values(rr2, 1),
+    }
+    form_names = _ST_FORMS[form_code]
+    form_names[~np.isfinite(slope)] = None
+    # Python floats with None where not finite, for every feature, lead and beat at once.
+    values = rounded.astype(object)
+    values[~np.isfinite(rounded)] = None
     result = []
     for k in np.flatnonzero(usable):
-        forms: list[StForm | None] = [
-            _ST_FORMS[c] if np.isfinite(s) else None
-            for c, s in zip(form_code[k], slope[k], strict=True)
-        ]
         result.append(
             LeadBeatFeatures(
                 lead=delineation.lead_names[int(k)],
-                heart_rate_bpm=_values(60_000.0 / rate_rr, 1),
-                rr1_ms=_values(rr1, 1),
-                rr2_ms=_values(rr2, 1),
-                st_form=forms,
-                **{name: _values(values[k], digits[name]) for name, values in table.items()},
+                st_form=form_names[k].tolist(),
+                **shared,
+                **{name: values[i, k].tolist() for i, name in enumerate(names)},
             )
         )
     return result
@@ -79,10 +88,10 @@ def beat_features(
 
 def _values(values: np.ndarray, digits: int) -> list[float | None]:
     rounded = np.round(np.asarray(values, dtype=np.float64), digits)
-    finite = np.isfinite(rounded)
-    if finite.all():
-        return list(rounded.tolist())
-    return [v if ok else None for v, ok in zip(rounded.tolist(), finite.tolist(), strict=True)]
+    as_list: list[float] = rounded.tolist()
+    if np.isfinite(rounded).all():
+        return list(as_list)
+    return [v if math.isfinite(v) else None for v in as_list]
 
 
 #: GEM's per-lead serialisation keys, in FeatureDB's order (``QRS_durations`` and ``ST_form``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -76,7 +77,8 @@ def _q_duration_ms(signal: np.ndarray, q_peak: int, qrs_on: int, qrs_off: int, b
 
 
 def _opt(value: float, digits: int) -> float | None:
-    return round(float(value), digits) if np.isfinite(value) else None
+    number = float(value)
+    return round(number, digits) if math.isfinite(number) else None
 
 
 def lead_measurements(

@@ -15,10 +15,12 @@ clinical acceptability of electrocardiograms. Physiol Meas. 2012;33(9):1419-1433
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft as sfft
 
+from tools.medians import sorted_median
 from tools.quality import thresholds as th
 
 
@@ -68,11 +70,12 @@ def measure_signal(signal_mv: np.ndarray, fs_hz: float) -> SignalMeasures:
     valid = ~nan.all(axis=1)
     ptp = np.where(valid, np.ptp(filled, axis=1), 0.0)
     spectral = _spectral(filled, fs_hz)
-    clipped, runs = clipped_fraction(filled, nan, fs_hz)
+    level = np.median(filled, axis=1)
+    clipped, runs = clipped_fraction(filled, nan, fs_hz, baseline_mv=level)
     not_flat = ptp >= th.FLAT_PTP_MV
     return SignalMeasures(
         ptp_mv=ptp,
-        level_mv=np.median(filled, axis=1),
+        level_mv=level,
         nan_fraction=nan_fraction,
         longest_nan_run_s=longest_run,
         flat_fraction=flat_fraction(filled, nan, fs_hz),
@@ -86,14 +89,22 @@ def nan_runs(nan: np.ndarray, fs_hz: float) -> tuple[np.ndarray, np.ndarray]:
     """Fraction of NaN samples and the longest NaN run (s) of each lead."""
     n_leads, n = nan.shape
     fraction = nan.mean(axis=1) if n else np.zeros(n_leads)
+    if not nan.any():
+        return fraction, np.zeros(n_leads)
     padded = np.zeros((n_leads, n + 2), dtype=np.int8)
     padded[:, 1:-1] = nan
     edges = np.diff(padded, axis=1)
-    start_lead, start_idx = np.nonzero(edges == 1)
-    _, stop_idx = np.nonzero(edges == -1)  # row-major order: starts and stops pair up
+    start_lead, start_idx = _nonzero_2d(edges == 1)
+    _, stop_idx = _nonzero_2d(edges == -1)  # row-major order: starts and stops pair up
     longest = np.zeros(n_leads)
     np.maximum.at(longest, start_lead, (stop_idx - start_idx) / fs_hz)
     return fraction, longest
+
+
+def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D mask (same row-major order), via the much faster 1-D search."""
+    rows, cols = np.divmod(np.flatnonzero(mask), mask.shape[1])
+    return rows, cols
 
 
 def fill_nan(x: np.ndarray, nan: np.ndarray) -> np.ndarray:
@@ -129,8 +140,8 @@ def long_runs(mask: np.ndarray, min_length: int) -> tuple[np.ndarray, np.ndarray
     padded = np.zeros((n_rows, n + 2), dtype=np.int8)
     padded[:, 1:-1] = mask
     edges = np.diff(padded, axis=1)
-    row, start = np.nonzero(edges == 1)
-    _, stop = np.nonzero(edges == -1)
+    row, start = _nonzero_2d(edges == 1)
+    _, stop = _nonzero_2d(edges == -1)
     length = stop - start
     keep = length >= min_length
     covered = np.zeros(n_rows, dtype=np.int64)
@@ -161,7 +172,7 @@ def flat_fraction(filled: np.ndarray, nan: np.ndarray, fs_hz: float) -> np.ndarr
 
 
 def clipped_fraction(
-    filled: np.ndarray, nan: np.ndarray, fs_hz: float
+    filled: np.ndarray, nan: np.ndarray, fs_hz: float, *, baseline_mv: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fraction of valid samples held at the lead's maximum or minimum, and how many holds.
 
@@ -170,13 +181,16 @@ def clipped_fraction(
     :data:`CLIP_TOLERANCE_FRACTION` of the range from the maximum or minimum count when they
     form runs of at least :data:`CLIP_MIN_RUN_S`. An extreme at the lead's baseline (its
     median) is no rail: a noise-free lead whose waves all point one way rests on its minimum
-    or maximum between beats (:data:`CLIP_RAIL_FROM_BASELINE_FRACTION`).
+    or maximum between beats (:data:`CLIP_RAIL_FROM_BASELINE_FRACTION`). ``baseline_mv``
+    ``[leads]`` is each lead's median when the caller has it already.
     """
     hi = filled.max(axis=1, keepdims=True)
     lo = filled.min(axis=1, keepdims=True)
     span = hi - lo
     tol = th.CLIP_TOLERANCE_FRACTION * span
-    baseline = np.median(filled, axis=1, keepdims=True)
+    if baseline_mv is None:
+        baseline_mv = np.median(filled, axis=1)
+    baseline = np.asarray(baseline_mv)[:, np.newaxis]
     away = th.CLIP_RAIL_FROM_BASELINE_FRACTION * span
     top_rail = (hi - baseline > away)[:, 0]
     bottom_rail = (baseline - lo > away)[:, 0]
@@ -197,23 +211,34 @@ def _spectral(filled: np.ndarray, fs_hz: float) -> dict[str, np.ndarray]:
     detrended = filled - line
     n_fft = sfft.next_fast_len(n, real=True)
     spectrum = sfft.rfft(detrended, n=n_fft, axis=1)
-    freqs = sfft.rfftfreq(n_fft, 1.0 / fs_hz)
-    power = np.abs(spectrum) ** 2
-
-    lowpass = 1.0 / (1.0 + (freqs / th.BASELINE_CUTOFF_HZ) ** 8)
+    freqs, lowpass, qrs_gain, muscle_gain = _spectral_gains(n_fft, float(fs_hz))
     baseline = sfft.irfft(spectrum * lowpass, n=n_fft, axis=1)[:, :n] + line
     highpassed = filled - baseline
-    band = (th.QRS_BAND_HZ[0], min(th.QRS_BAND_HZ[1], 0.45 * fs_hz))
-    qrs_band = sfft.irfft(spectrum * _band(freqs, band), n=n_fft, axis=1)[:, :n]
-    muscle = sfft.irfft(spectrum * _muscle_mask(freqs, fs_hz), n=n_fft, axis=1)[:, :n]
+    qrs_band = sfft.irfft(spectrum * qrs_gain, n=n_fft, axis=1)[:, :n]
+    muscle = sfft.irfft(spectrum * muscle_gain, n=n_fft, axis=1)[:, :n]
     return {
         "baseline_wander_mv": np.ptp(baseline, axis=1),
-        "powerline_mv": _powerline(power, freqs, fs_hz, n, n_fft),
+        "powerline_mv": _powerline(spectrum, freqs, fs_hz, n, n_fft),
         "muscle_band": muscle,
         "qrs_amplitude_mv": _typical_ptp(highpassed, fs_hz),
         "highpassed": highpassed,
         "qrs_band": qrs_band,
     }
+
+
+@lru_cache(maxsize=8)
+def _spectral_gains(
+    n_fft: int, fs_hz: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read-only ``(freqs, baseline low-pass, QRS band, muscle band)`` of an ``n_fft`` rFFT
+    (pure functions of the transform length and the rate, so built once per pair)."""
+    freqs = sfft.rfftfreq(n_fft, 1.0 / fs_hz)
+    lowpass = 1.0 / (1.0 + (freqs / th.BASELINE_CUTOFF_HZ) ** 8)
+    qrs_gain = _band(freqs, (th.QRS_BAND_HZ[0], min(th.QRS_BAND_HZ[1], 0.45 * fs_hz)))
+    gains = (freqs, lowpass, qrs_gain, _muscle_mask(freqs, fs_hz))
+    for gain in gains:
+        gain.flags.writeable = False
+    return gains
 
 
 def _band(freqs: np.ndarray, band_hz: tuple[float, float]) -> np.ndarray:
@@ -238,7 +263,7 @@ def _muscle_mask(freqs: np.ndarray, fs_hz: float) -> np.ndarray:
 
 
 def _powerline(
-    power: np.ndarray, freqs: np.ndarray, fs_hz: float, n: int, n_fft: int
+    spectrum: np.ndarray, freqs: np.ndarray, fs_hz: float, n: int, n_fft: int
 ) -> np.ndarray:
     """Peak amplitude (mV) of a sinusoid at each mains frequency above the local background.
 
@@ -246,7 +271,7 @@ def _powerline(
     frequency power near ``f0`` sums to ``A^2 n n_fft / 4`` (Parseval), so
     ``A = 2 sqrt(P / (n n_fft))``; the background is the mean power 2-6 Hz either side.
     """
-    out = np.full((len(th.POWERLINE_HZ), power.shape[0]), np.nan)
+    out = np.full((len(th.POWERLINE_HZ), spectrum.shape[0]), np.nan)
     bg_lo, bg_hi = th.POWERLINE_BACKGROUND_HZ
     for k, mains in enumerate(th.POWERLINE_HZ):
         if mains + bg_hi >= fs_hz / 2:
@@ -254,7 +279,9 @@ def _powerline(
         offset = np.abs(freqs - mains)
         band = offset <= th.POWERLINE_HALF_BAND_HZ
         background = (offset >= bg_lo) & (offset <= bg_hi)
-        excess = power[:, band].sum(axis=1) - power[:, background].mean(axis=1) * band.sum()
+        line_power = np.abs(spectrum[:, band]) ** 2
+        background_power = np.abs(spectrum[:, background]) ** 2
+        excess = line_power.sum(axis=1) - background_power.mean(axis=1) * band.sum()
         out[k] = 2.0 * np.sqrt(np.maximum(excess, 0.0) / (n * n_fft))
     return out
 
@@ -279,7 +306,7 @@ def muscle_noise_mv(muscle_band: np.ndarray, r_peaks: np.ndarray, fs_hz: float) 
         nearest = np.minimum(np.abs(centres - r_peaks[left]), np.abs(centres - r_peaks[right]))
         quiet = nearest > (th.MUSCLE_QRS_GUARD_S * fs_hz + width / 2)
         if quiet.sum() >= th.MUSCLE_MIN_WINDOWS:
-            return np.asarray(np.median(rms[:, quiet], axis=1))
+            return sorted_median(rms[:, quiet], axis=1)
     return np.asarray(np.percentile(rms, th.MUSCLE_PERCENTILE, axis=1))
 
 
@@ -289,7 +316,7 @@ def _typical_ptp(x: np.ndarray, fs_hz: float) -> np.ndarray:
     width = min(n, max(2, round(th.AMPLITUDE_BLOCK_S * fs_hz)))
     n_blocks = max(1, n // width)
     body = x[:, : n_blocks * width].reshape(n_leads, n_blocks, width)
-    return np.asarray(np.median(np.ptp(body, axis=2), axis=1))
+    return sorted_median(np.ptp(body, axis=2), axis=1)
 
 
 def qrs_locked_ratio(qrs_band: np.ndarray, r_peaks: np.ndarray, fs_hz: float) -> np.ndarray:

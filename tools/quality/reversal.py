@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tools.medians import sorted_median
 from tools.quality import thresholds as th
 
 
@@ -53,7 +54,7 @@ def median_beats(
     if fits.size < th.MIN_BEATS:
         return np.zeros((signal_mv.shape[0], 0)), -start
     idx = fits[:, np.newaxis] + np.arange(start, stop + 1)
-    return np.median(signal_mv[:, idx], axis=1), -start
+    return sorted_median(signal_mv[:, idx], axis=1), -start
 
 
 def deflections(templates: np.ndarray, r_index: int, fs_hz: float) -> list[Deflections]:
