@@ -38,6 +38,7 @@ import scipy.fft as sfft
 from scipy.ndimage import median_filter
 
 from tools.errors import SignalValueError
+from tools.medians import sorted_median
 
 # ---- constants (one place; each with its justification) -----------------------------------
 #: Beat class codes (AAMI EC57): normal, supraventricular ectopic, ventricular, unclassifiable.
@@ -161,7 +162,7 @@ def classify_beats(
     width = np.full(peaks.size, np.nan)
     template_width = float("nan")
     if complete.any():
-        template = np.median(windows[:, complete], axis=1)  # [leads, window]
+        template = sorted_median(windows[:, complete], axis=1)  # [leads, window]
         corr[complete] = _correlation(windows[:, complete], template)
         width[complete] = _qrs_width_ms(windows[:, complete], fs_hz)
         template_width = float(_qrs_width_ms(template[:, np.newaxis], fs_hz)[0])
