@@ -126,3 +126,37 @@ class TestQtdbSel52:
         expert_ms = np.median((truth - r)[truth >= 0]) * 1000.0 / rec.fs_hz
         ours_ms = (int(m.global_points.t_off) - m.r_index) * 1000.0 / rec.fs_hz
         assert ours_ms == pytest.approx(expert_ms, abs=40.0)
+
+
+def _phase_of(dev_mv: np.ndarray) -> tuple[bool, bool]:
+    """(main phase positive?, second phase found?) of one lead's T deviation at 250 Hz."""
+    from tools.delineate.twave import _phases
+
+    dev = dev_mv[None, None, :]
+    inside = np.ones(dev.shape, dtype=bool)
+    centre = np.array([int(np.argmax(np.abs(dev_mv)))])
+    _, main_pos, found, _, has_opp = _phases(dev, inside, centre, FS_HZ)
+    assert bool(found[0, 0])
+    return bool(main_pos[0, 0]), bool(has_opp[0, 0])
+
+
+class TestTPhases:
+    """A second T phase lies across the baseline (Lepeschkin & Surawicz 1952: a U wave or a
+    notch that stays on the T wave's side of the baseline is not a phase of T)."""
+
+    t = np.arange(150)  # 600 ms window at 250 Hz, T peak at sample 40 (160 ms)
+
+    def _wave(self, second_mv: float, level_mv: float = 0.0) -> np.ndarray:
+        first = -0.16 * np.exp(-0.5 * ((self.t - 40) / 10.0) ** 2)
+        second = second_mv * np.exp(-0.5 * ((self.t - 75) / 10.0) ** 2)
+        # a trough after the second wave, so that it is a local maximum in either case
+        trough = -0.05 * np.exp(-0.5 * ((self.t - 100) / 8.0) ** 2)
+        return first + second + trough + level_mv
+
+    def test_crossing_second_phase_is_biphasic(self) -> None:
+        assert _phase_of(self._wave(0.12)) == (False, True)
+
+    def test_bump_below_baseline_is_no_phase(self) -> None:
+        # The same shape lowered by 0.2 mV: its bump (a U wave after a negative T, as in QTDB
+        # sele0603) rises towards the baseline without crossing it.
+        assert _phase_of(self._wave(0.12, level_mv=-0.2)) == (False, False)
