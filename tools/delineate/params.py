@@ -56,6 +56,9 @@ T_SEARCH_START_MS = 40.0
 T_SEARCH_RR_FRACTION = 0.7
 #: ... and never later than this after R (0.46 sqrt(RR) reaches 650 ms at RR = 2 s, 30 bpm).
 T_SEARCH_MAX_MS = 650.0
+#: A T offset past the next beat's P peak is re-placed to end at least this long before that
+#: P onset: none, since where T and P meet (fast rates) experts end T at the P onset itself.
+T_END_BEFORE_P_MS = 0.0
 #: A T wave whose both phases are below this is flat: 0.05 mV = 0.5 mm, within pen width.
 T_FLAT_MV = 0.05
 #: ... or below this fraction of the lead's QRS peak-to-peak (scale-free flatness).

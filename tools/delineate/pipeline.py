@@ -7,14 +7,14 @@ scorers in normal use, a recorder during training (:mod:`tools.delineate.train`)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tools.delineate.baseline import flattest_level, isoelectric_level
 from tools.delineate.filters import ABS_COARSE, FINE_MV, Channels, edge_pad
 from tools.delineate.fusion import global_points, kth_extreme
-from tools.delineate.params import P_SEARCH_MS, T_SEARCH_MAX_MS
+from tools.delineate.params import P_SEARCH_MS, T_END_BEFORE_P_MS, T_SEARCH_MAX_MS
 from tools.delineate.pwave import (
     PresenceModel,
     find_p_waves,
@@ -25,8 +25,8 @@ from tools.delineate.pwave import (
 from tools.delineate.qrs import QrsCore, find_qrs_core, find_qrs_peaks
 from tools.delineate.result import GlobalPoints, WavePoints
 from tools.delineate.scorer import BoundaryInputs, Envelopes, place_boundary
-from tools.delineate.twave import find_t_waves
-from tools.delineate.windows import ABSENT, ms_to_samples, window_index
+from tools.delineate.twave import FLAT_T, find_t_waves
+from tools.delineate.windows import ABSENT, ms_to_samples, nan_median, window_index
 from tools.medians import sorted_median
 
 Placer = Callable[[str, BoundaryInputs], np.ndarray]
@@ -146,6 +146,66 @@ def _previous_t_off(t_off: np.ndarray, r: np.ndarray, rr_next: np.ndarray) -> np
     return np.where(far[None, :], own, prev)
 
 
+def _flat_t_bound(
+    prev_t_off: np.ndarray, morphology: np.ndarray, r: np.ndarray, rr_next: np.ndarray
+) -> np.ndarray:
+    """Where the previous T wave of a lead is flat, its offset is a guess that may run past
+    the P wave: that lead's P search starts no later than the leads' median previous T offset.
+    """
+    flat = morphology == FLAT_T
+    prev = np.concatenate([np.zeros((flat.shape[0], 1), bool), flat[:, :-1]], axis=1)
+    gap = np.concatenate([[np.iinfo(np.int64).max], np.diff(r)]) if r.size else r
+    rr_prev = np.concatenate([rr_next[:1], rr_next[:-1]]) if r.size else r
+    prev_flat = np.where((gap > 1.5 * rr_prev)[None, :], flat, prev)
+    typical = nan_median(np.where(prev_t_off >= 0, prev_t_off, np.nan), axis=0)
+    late = prev_flat & np.isfinite(typical)[None, :] & (prev_t_off > typical[None, :])
+    return np.where(late, np.nan_to_num(typical)[None, :], prev_t_off).astype(np.int64)
+
+
+def _next_beat(p_on: np.ndarray, r: np.ndarray, rr_next: np.ndarray) -> np.ndarray:
+    """Each lead's P point (onset, peak) in the next beat ``[leads, beats]``, -1 if none.
+
+    Where the next fiducial is missing or more than 1.5 RR away (last beat, median beat), the
+    beat's own P point one RR later stands in for it.
+    """
+    if r.size == 0:
+        return p_on
+    nxt = np.concatenate([p_on[:, 1:], np.full((p_on.shape[0], 1), ABSENT)], axis=1)
+    gap = np.concatenate([np.diff(r), [np.iinfo(np.int64).max]])
+    far = gap > 1.5 * rr_next
+    shifted = np.where(p_on >= 0, p_on + rr_next[None, :], ABSENT)
+    return np.where(far[None, :], shifted, nxt)
+
+
+def _t_off_before_p(
+    place: Placer,
+    inputs: BoundaryInputs,
+    t_off: np.ndarray,
+    next_p_on: np.ndarray,
+    next_p_peak: np.ndarray,
+    fs_hz: float,
+) -> np.ndarray:
+    """Re-place the T offsets that lie past the lead's next P peak with the candidate window
+    ending at that P wave's onset (less a margin); the others stand.
+
+    Only a T offset past the P peak is taken as wrong: at fast rates T and P meet, and the
+    experts end T at the P onset, which our P onset may precede by a few samples.
+    """
+    limit = next_p_on - ms_to_samples(T_END_BEFORE_P_MS, fs_hz)
+    late = (next_p_on >= 0) & (next_p_peak >= 0) & (t_off > next_p_peak)
+    if not late.any():
+        return t_off
+    again = place(
+        "t_off",
+        replace(
+            inputs,
+            anchor=np.where(late, inputs.anchor, ABSENT),
+            hi=np.where(late, np.minimum(inputs.hi, limit), inputs.hi),
+        ),
+    )
+    return np.where(late & (again >= 0), again, t_off)
+
+
 def delineate_channels(
     ch: Channels,
     r_peaks: np.ndarray,
@@ -202,6 +262,7 @@ def delineate_channels(
     t_on = place("t_on", tw.onset_inputs)
     t_off = place("t_off", tw.offset_inputs)
     prev_t_off = _previous_t_off(t_off, r, rr_next)
+    prev_t_off = _flat_t_bound(prev_t_off, tw.morphology, r, rr_next)
     if irregularity is None:
         irregularity = rr_irregularity(r)
     cands = p_candidates(ch, qrs.global_on, prev_t_off, iso, fs_hz)
@@ -212,6 +273,9 @@ def delineate_channels(
     p_off = place("p_off", pw.offset_inputs)
     peaks = find_qrs_peaks(ch, qrs.on, qrs.off, fs_hz, kth_extreme(qrs.off, latest=True))
     has_p = (pw.peak >= 0) & (p_on >= 0) & (p_off >= 0)
+    next_p_on = _next_beat(np.where(has_p, p_on, ABSENT), r, rr_next)
+    next_p_peak = _next_beat(np.where(has_p, pw.peak, ABSENT), r, rr_next)
+    t_off = _t_off_before_p(place, tw.offset_inputs, t_off, next_p_on, next_p_peak, fs_hz)
     has_t = tw.peak >= 0
     points = WavePoints(
         p_on=np.where(has_p, p_on, ABSENT),

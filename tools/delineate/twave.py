@@ -113,7 +113,9 @@ def _phases(
     back = np.where(far_side, toward, np.inf).min(axis=-1, initial=np.inf)
     height = take_last(toward, opp)
     returns = np.isfinite(back) & (height - back >= T_PHASE_RETURN * np.maximum(height, 0.0))
-    return main, main_pos, found, opp, has_opp & returns
+    # ... and lies across the baseline: a notch in a dome T, or a U wave after a negative T
+    # that stays below the baseline, is a local extremum on the same side, not a phase.
+    return main, main_pos, found, opp, has_opp & returns & (height > 0)
 
 
 def _within(w: np.ndarray, centre: np.ndarray, span: float) -> np.ndarray:
