@@ -88,8 +88,11 @@ P_GAP_MS = 44.0
 #: P timing deviations are measured in units of this tolerance: sinus PR varies by < 20 ms
 #: beat to beat, fibrillation waves keep no fixed timing to the QRS.
 P_TIMING_TOLERANCE_MS = 30.0
+#: A lead keeps its own P candidate when it lies this close to the beat's multi-lead P time
+#: (LUDB experts' P peaks of one beat spread over leads with an SD of ~12 ms; P lasts ~100 ms).
+P_AGREE_MS = 60.0
 #: Number of P presence features (see tools.delineate.pwave.p_presence_features).
-N_PRESENCE_FEATURES = 6
+N_PRESENCE_FEATURES = 10
 #: A P wave stands alone: the rest of its search window (farther than this from its peak)
 #: is baseline, unlike flutter or fibrillation waves, which fill the whole window.
 P_ISOLATION_MS = 60.0

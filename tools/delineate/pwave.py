@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.delineate.filters import ABS_COARSE, ABS_FINE, COARSE_MV, Channels
+from tools.delineate.filters import ABS_COARSE, ABS_FINE, COARSE_MV, FINE_MV, Channels
 from tools.delineate.params import (
+    P_AGREE_MS,
     P_GAP_MS,
     P_ISOLATION_MS,
     P_SEARCH_MS,
@@ -69,7 +70,11 @@ class PWave:
 
 @dataclass(frozen=True)
 class PCandidates:
-    """Each lead's P candidate (window index ``cand``) in its window ``[leads, beats, W]``."""
+    """Each lead's P candidate (window index ``cand``) in its window ``[leads, beats, W]``.
+
+    ``noise_mv`` ``[leads, beats]`` is the SD of the window's high-frequency residual (QRS-scale
+    minus P/T-scale signal): muscle noise, pacing artefact, fibrillatory ripple.
+    """
 
     start: np.ndarray
     idx: np.ndarray
@@ -78,6 +83,7 @@ class PCandidates:
     cand: np.ndarray
     amp: np.ndarray
     found: np.ndarray
+    noise_mv: np.ndarray
 
     @property
     def peak(self) -> np.ndarray:
@@ -112,9 +118,14 @@ def p_candidates(
     length = int(np.max(np.where(valid, stop[None, :] - start, 0), initial=0)) + 1
     idx = window_index(start, length)
     inside = (idx <= stop[None, :, None]) & valid[..., None]
-    dev = ch.window(COARSE_MV, start, length) - iso_level[..., None]
+    fine, coarse = ch.window([FINE_MV, COARSE_MV], start, length)
+    dev = coarse - iso_level[..., None]
     cand, amp, found = _largest_extremum(dev, inside)
-    return PCandidates(start, idx, inside, dev, cand, amp, found)
+    n_inside = np.maximum(inside.sum(axis=-1), 1)
+    resid = np.where(inside, fine - coarse, 0.0)
+    mean = resid.sum(axis=-1) / n_inside
+    noise = np.sqrt(np.maximum((resid**2).sum(axis=-1) / n_inside - mean**2, 0.0))
+    return PCandidates(start, idx, inside, dev, cand, amp, found, noise)
 
 
 def rr_irregularity(r_peaks: np.ndarray) -> float:
@@ -155,10 +166,15 @@ def p_presence_features(
 ) -> np.ndarray:
     """Features ``[leads, beats, N_PRESENCE_FEATURES]`` of "this lead shows a P wave here".
 
-    Log size relative to the QRS peak-to-peak; log isolation (P over the largest deflection
-    farther than :data:`P_ISOLATION_MS` from it); timing deviation from the lead's median
-    and from the beat's median over leads (in :data:`P_TIMING_TOLERANCE_MS` units);
-    correlation with the lead's median P-region waveform; log RR irregularity.
+    Per lead and beat: log size relative to the QRS peak-to-peak; log isolation (P over the
+    largest deflection farther than :data:`P_ISOLATION_MS` from it); timing deviation from
+    the lead's median and from the beat's median over leads (in :data:`P_TIMING_TOLERANCE_MS`
+    units); correlation with the lead's median P-region waveform; log size over the window's
+    high-frequency noise. Per record: log RR irregularity; the lead's median correlation over
+    beats; the median timing deviations over leads and beats (a sinus P wave keeps its PR
+    interval and its morphology in every beat and lead, fibrillation and flutter waves and
+    dissociated P waves do not; cf. the P-wave criteria of atrial fibrillation detectors,
+    Ladavich & Ghoraani 2015, Biomed. Signal Process. Control 18:274-281).
     """
     size = np.log(np.abs(c.amp) + _EPS_MV) - np.log(qrs_ptp + _EPS_MV)
     far = c.inside & (np.abs(c.idx - c.peak[..., None]) > ms_to_samples(P_ISOLATION_MS, fs_hz))
@@ -171,10 +187,60 @@ def p_presence_features(
     lead_dev = np.minimum(np.abs(peak_ms - lead_typical) / tol, _MAX_TIMING_DEVIATION)
     beat_dev = np.minimum(np.abs(peak_ms - beat_typical) / tol, _MAX_TIMING_DEVIATION)
     corr = _template_correlation(c, lead_typical, global_on, fs_hz)
-    irregular = np.full(size.shape, np.log(irregularity + 0.01))
-    feats = np.stack([size, isolation, lead_dev, beat_dev, corr, irregular], axis=-1)
+    snr = np.log(np.abs(c.amp) + _EPS_MV) - np.log(c.noise_mv + _EPS_MV)
+    voted = c.found & usable[:, None]
+    lead_corr = nan_median(np.where(voted, corr, np.nan), axis=1)[:, None]
+    record_lead_dev = nan_median(np.where(voted, lead_dev, np.nan).reshape(-1), axis=0)
+    record_beat_dev = nan_median(np.where(voted, beat_dev, np.nan).reshape(-1), axis=0)
+    per_record = [np.log(irregularity + 0.01), lead_corr, record_lead_dev, record_beat_dev]
+    feats = np.stack(
+        [size, isolation, lead_dev, beat_dev, corr, snr]
+        + [np.broadcast_to(v, size.shape) for v in per_record],
+        axis=-1,
+    )
     feats = np.where(np.isfinite(feats), feats, _MAX_TIMING_DEVIATION)
     return np.where(c.found[..., None], feats, 0.0)
+
+
+def _p_consensus(
+    c: PCandidates, likely: np.ndarray, voters: np.ndarray, fs_hz: float
+) -> np.ndarray:
+    """The beat's P time ``[beats]``: median of the likely candidates near their median.
+
+    A second median over the candidates within :data:`P_AGREE_MS` of the first drops leads
+    that picked another wave (a T-wave tail or a flat lead's noise at the window start).
+    """
+    first = nan_median(np.where(likely, c.peak, np.nan), axis=0)
+    fallback = nan_median(np.where(voters, c.peak, np.nan), axis=0)
+    first = np.where(np.isfinite(first), first, fallback)
+    close = likely & (np.abs(c.peak - first[None, :]) <= ms_to_samples(P_AGREE_MS, fs_hz))
+    second = nan_median(np.where(close, c.peak, np.nan), axis=0)
+    return np.where(np.isfinite(second), second, first)
+
+
+def _place_p_peaks(
+    c: PCandidates, likely: np.ndarray, voters: np.ndarray, fs_hz: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each lead's P peak of a beat with P: ``(peak, amplitude, placed)`` ``[leads, beats]``.
+
+    A likely candidate within :data:`P_AGREE_MS` of the beat's P time is kept; other leads
+    take their largest extremum within that distance of it, and a lead without one (its P
+    wave is flat or merely a slope there) the largest deflection within
+    :data:`P_TIMING_TOLERANCE_MS` of it, so a beat's P wave is reported in every usable lead
+    as the experts mark it.
+    """
+    consensus = _p_consensus(c, likely, voters, fs_hz)
+    agree_tol = ms_to_samples(P_AGREE_MS, fs_hz)
+    agree = likely & (np.abs(c.peak - consensus[None, :]) <= agree_tol)
+    offset = np.abs(c.idx - consensus[None, :, None])
+    alt, alt_amp, alt_found = _largest_extremum(c.dev, c.inside & (offset <= agree_tol))
+    near = c.inside & (offset <= ms_to_samples(P_TIMING_TOLERANCE_MS, fs_hz))
+    near_idx, near_found = masked_argmax(np.abs(c.dev), near)
+    use_alt = ~agree & alt_found
+    use_near = ~agree & ~alt_found & near_found
+    peak = np.where(use_alt, c.start + alt, np.where(use_near, c.start + near_idx, c.peak))
+    amp = np.where(use_alt, alt_amp, np.where(use_near, take_last(c.dev, near_idx), c.amp))
+    return peak, amp, agree | alt_found | near_found
 
 
 def find_p_waves(
@@ -223,20 +289,8 @@ def find_p_waves(
         votes = has_p[np.asarray(voting, dtype=bool)]
         has_p[beat] = votes.size > 0 and votes.mean() >= 0.5
     likely = voters & (prob >= 0.5)
-
-    # The beat's P time is the median over likely candidates; leads whose candidate is far
-    # from it take their largest extremum near it instead.
-    consensus = nan_median(np.where(likely, c.peak, np.nan), axis=0)
-    fallback = nan_median(np.where(voters, c.peak, np.nan), axis=0)
-    consensus = np.where(np.isfinite(consensus), consensus, fallback)
-    tol = ms_to_samples(P_TIMING_TOLERANCE_MS, fs_hz)
-    agree = likely & (np.abs(c.peak - consensus[None, :]) <= tol)
-    near = c.inside & (np.abs(c.idx - consensus[None, :, None]) <= tol)
-    alt, alt_amp, alt_found = _largest_extremum(c.dev, near)
-    use_alt = ~agree & alt_found
-    peak = np.where(use_alt, c.start + alt, c.peak)
-    amp = np.where(use_alt, alt_amp, c.amp)
-    present = has_p[None, :] & ch.usable[:, None] & (agree | alt_found)
+    peak, amp, placed = _place_p_peaks(c, likely, voters, fs_hz)
+    present = has_p[None, :] & ch.usable[:, None] & placed
     peak = np.where(present, peak, ABSENT).astype(np.int64)
 
     slopes = ch.window([ABS_FINE, ABS_COARSE], c.start, c.idx.shape[-1])
