@@ -205,17 +205,21 @@ def p_presence_features(
 def _p_consensus(
     c: PCandidates, likely: np.ndarray, voters: np.ndarray, fs_hz: float
 ) -> np.ndarray:
-    """The beat's P time ``[beats]``: median of the likely candidates near their median.
+    """The beat's P time ``[beats]``: the likely candidate most other likely ones agree with.
 
-    A second median over the candidates within :data:`P_AGREE_MS` of the first drops leads
-    that picked another wave (a T-wave tail or a flat lead's noise at the window start).
+    Each likely candidate counts the likely candidates within :data:`P_AGREE_MS` of it; the
+    best supported wins, and between equally supported ones the latest: a T-wave tail or a
+    U wave at the start of the window precedes the P wave, never the reverse (with two
+    leads that disagree, a median would fall between the two waves). Beats without a likely
+    candidate take the median over the voting leads.
     """
-    first = nan_median(np.where(likely, c.peak, np.nan), axis=0)
+    tol = ms_to_samples(P_AGREE_MS, fs_hz)
+    close = np.abs(c.peak[:, None, :] - c.peak[None, :, :]) <= tol
+    support = (close & likely[None, :, :]).sum(axis=1)
+    rank = np.where(likely, support * (c.idx.shape[-1] + 1) + (c.peak - c.start), -1)
+    best = np.take_along_axis(c.peak, np.argmax(rank, axis=0)[None, :], axis=0)[0]
     fallback = nan_median(np.where(voters, c.peak, np.nan), axis=0)
-    first = np.where(np.isfinite(first), first, fallback)
-    close = likely & (np.abs(c.peak - first[None, :]) <= ms_to_samples(P_AGREE_MS, fs_hz))
-    second = nan_median(np.where(close, c.peak, np.nan), axis=0)
-    return np.where(np.isfinite(second), second, first)
+    return np.where(likely.any(axis=0), best, fallback)
 
 
 def _place_p_peaks(
