@@ -11,7 +11,9 @@ from tools.delineate.filters import compute_channels
 from tools.delineate.params import N_PRESENCE_FEATURES, P_AGREE_MS, P_TIMING_TOLERANCE_MS
 from tools.delineate.pwave import (
     PCandidates,
+    _lower_quartile,
     _place_p_peaks,
+    borrow_weak_leads,
     p_candidates,
     p_presence_features,
 )
@@ -152,3 +154,37 @@ class TestTrainFromStage:
         kept = _read_kept(path)
         assert set(kept) == {"qrs_on", "p_presence"}
         assert [s[0] for s in STAGES][2] == "p_presence"
+
+
+class TestBorrowWeakLeads:
+    def test_weak_lead_follows_the_strong_leads(self) -> None:
+        on = np.array([[100], [104], [60]])
+        peak = np.array([[120], [122], [90]])
+        off = np.array([[140], [146], [130]])
+        amp = np.array([[0.2], [-0.15], [0.02]])  # lead 2: a tenth of the largest P
+        new_on, new_peak, new_off = borrow_weak_leads(on, peak, off, amp)
+        np.testing.assert_array_equal(new_on[:2], on[:2])
+        np.testing.assert_array_equal(new_peak[:2], peak[:2])
+        assert (new_on[2, 0], new_peak[2, 0], new_off[2, 0]) == (102, 121, 143)
+
+    def test_comparable_leads_are_unchanged(self) -> None:
+        on, peak, off = (np.array([[10, 50], [12, 52]]) + k for k in (0, 10, 20))
+        amp = np.array([[0.1, 0.1], [0.08, 0.05]])
+        for new, old in zip(borrow_weak_leads(on, peak, off, amp), (on, peak, off), strict=True):
+            np.testing.assert_array_equal(new, old)
+
+    def test_absent_p_stays_absent(self) -> None:
+        on = np.array([[-1], [-1]])
+        amp = np.zeros((2, 1))
+        for new in borrow_weak_leads(on, on, on, amp):
+            np.testing.assert_array_equal(new, on)
+
+
+class TestLowerQuartile:
+    def test_locked_majority_wins_over_ectopic_beats(self) -> None:
+        # Two thirds of the beats locked (deviation 0.1), a third at the cap: still locked.
+        values = np.array([0.1] * 8 + [4.0] * 4)
+        assert _lower_quartile(values) == pytest.approx(0.1)
+
+    def test_nothing_finite_reads_as_unlocked(self) -> None:
+        assert _lower_quartile(np.array([np.nan])) == 4.0

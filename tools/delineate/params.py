@@ -91,6 +91,10 @@ P_TIMING_TOLERANCE_MS = 30.0
 #: A lead keeps its own P candidate when it lies this close to the beat's multi-lead P time
 #: (LUDB experts' P peaks of one beat spread over leads with an SD of ~12 ms; P lasts ~100 ms).
 P_AGREE_MS = 60.0
+#: A lead whose P wave is smaller than this fraction of the beat's largest P (mV) is nearly
+#: isoelectric: its P boundaries follow the other leads' (a 0.05 mV P beside a 0.2 mV one is
+#: within the noise of its slopes).
+P_WEAK_FRACTION = 0.25
 #: Number of P presence features (see tools.delineate.pwave.p_presence_features).
 N_PRESENCE_FEATURES = 10
 #: A P wave stands alone: the rest of its search window (farther than this from its peak)

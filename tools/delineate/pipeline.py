@@ -17,6 +17,7 @@ from tools.delineate.fusion import global_points, kth_extreme
 from tools.delineate.params import P_SEARCH_MS, T_SEARCH_MAX_MS
 from tools.delineate.pwave import (
     PresenceModel,
+    borrow_weak_leads,
     find_p_waves,
     p_candidates,
     p_presence_features,
@@ -207,12 +208,13 @@ def delineate_channels(
     pw = find_p_waves(ch, cands, prob, qrs.global_on, qrs.on, iso, fs_hz, p_follow_majority)
     p_on = place("p_on", pw.onset_inputs)
     p_off = place("p_off", pw.offset_inputs)
+    p_on, p_peak, p_off = borrow_weak_leads(p_on, pw.peak, p_off, pw.amplitude_mv)
     peaks = find_qrs_peaks(ch, qrs.on, qrs.off, fs_hz, kth_extreme(qrs.off, latest=True))
-    has_p = (pw.peak >= 0) & (p_on >= 0) & (p_off >= 0)
+    has_p = (p_peak >= 0) & (p_on >= 0) & (p_off >= 0)
     has_t = tw.peak >= 0
     points = WavePoints(
         p_on=np.where(has_p, p_on, ABSENT),
-        p_peak=np.where(has_p, pw.peak, ABSENT),
+        p_peak=np.where(has_p, p_peak, ABSENT),
         p_off=np.where(has_p, p_off, ABSENT),
         qrs_on=qrs.on,
         q_peak=peaks.q,

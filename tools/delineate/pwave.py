@@ -24,6 +24,7 @@ from tools.delineate.params import (
     P_ISOLATION_MS,
     P_SEARCH_MS,
     P_TIMING_TOLERANCE_MS,
+    P_WEAK_FRACTION,
 )
 from tools.delineate.scorer import BoundaryInputs
 from tools.delineate.windows import (
@@ -156,6 +157,16 @@ def _template_correlation(
     return num / den
 
 
+def _lower_quartile(values: np.ndarray) -> float:
+    """25th percentile of the finite values (the cap :data:`_MAX_TIMING_DEVIATION` if none).
+
+    A record's typical timing deviation over its beats: the lower quartile still shows the
+    locked P waves of a record where a third of the beats are ectopic (no P to lock).
+    """
+    v = values[np.isfinite(values)]
+    return float(np.percentile(v, 25.0)) if v.size else _MAX_TIMING_DEVIATION
+
+
 def p_presence_features(
     c: PCandidates,
     qrs_ptp: np.ndarray,
@@ -190,8 +201,8 @@ def p_presence_features(
     snr = np.log(np.abs(c.amp) + _EPS_MV) - np.log(c.noise_mv + _EPS_MV)
     voted = c.found & usable[:, None]
     lead_corr = nan_median(np.where(voted, corr, np.nan), axis=1)[:, None]
-    record_lead_dev = nan_median(np.where(voted, lead_dev, np.nan).reshape(-1), axis=0)
-    record_beat_dev = nan_median(np.where(voted, beat_dev, np.nan).reshape(-1), axis=0)
+    record_lead_dev = _lower_quartile(lead_dev[voted])
+    record_beat_dev = _lower_quartile(beat_dev[voted])
     per_record = [np.log(irregularity + 0.01), lead_corr, record_lead_dev, record_beat_dev]
     feats = np.stack(
         [size, isolation, lead_dev, beat_dev, corr, snr]
@@ -313,3 +324,26 @@ def find_p_waves(
         anchor=peak, lo=peak + 1, hi=np.minimum(lead_on, g_on[None, :]) - 1, **common
     )
     return PWave(peak, np.where(present, amp, 0.0), has_p, onset, offset)
+
+
+def borrow_weak_leads(
+    on: np.ndarray, peak: np.ndarray, off: np.ndarray, amplitude_mv: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P onset, peak and offset ``[leads, beats]`` with weak leads following the strong ones.
+
+    A lead whose P amplitude is under :data:`P_WEAK_FRACTION` of the beat's largest shows an
+    almost isoelectric P wave, whose boundaries its scorers cannot place; it takes the median
+    onset, peak and offset of the beat's other leads (as the experts mark a P wave seen in
+    other leads). Beats without such leads are unchanged.
+    """
+    size = np.where((peak >= 0) & (on >= 0) & (off >= 0), np.abs(amplitude_mv), 0.0)
+    strong = size >= P_WEAK_FRACTION * size.max(axis=0, initial=0.0)[None, :]
+    strong &= size > 0
+    weak = (peak >= 0) & ~strong & strong.any(axis=0)[None, :]
+
+    def follow(x: np.ndarray) -> np.ndarray:
+        typical = nan_median(np.where(strong, x, np.nan), axis=0)
+        filled = np.round(np.where(np.isfinite(typical), typical, ABSENT)).astype(np.int64)
+        return np.where(weak, filled[None, :], x)
+
+    return follow(on), follow(peak), follow(off)
