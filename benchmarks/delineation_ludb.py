@@ -209,8 +209,8 @@ def p_breakdown(rec: AnnotatedRecord, ref: Reference, det_peak: np.ndarray) -> d
     det &= det_peak >= 0
     marked = ref.p_peak >= 0
     hit = wave_matches(det_peak, ref.p_on, ref.p_peak, ref.p_off, rec.fs_hz)
-    ours_beat = (det_peak >= 0).any(axis=0)[None, :]
-    experts_beat = marked.any(axis=0)[None, :]
+    ours_beat = np.asarray((det_peak >= 0).any(axis=0))[None, :]
+    experts_beat = np.asarray(marked.any(axis=0))[None, :]
     missed = marked & ~hit & (det_peak < 0)
     extra = det & ~hit & ~marked
     counts = [
