@@ -8,12 +8,19 @@ import numpy as np
 import pytest
 
 from tools.delineate.filters import compute_channels
-from tools.delineate.params import N_PRESENCE_FEATURES, P_AGREE_MS, P_TIMING_TOLERANCE_MS
+from tools.delineate.params import (
+    N_PRESENCE_FEATURES,
+    P_AGREE_MS,
+    P_BASELINE_ACTIVITY_MAX,
+    P_TIMING_TOLERANCE_MS,
+)
 from tools.delineate.pwave import (
     PCandidates,
     _lower_quartile,
     _place_p_peaks,
+    baseline_activity,
     borrow_weak_leads,
+    no_isoelectric_baseline,
     p_candidates,
     p_presence_features,
 )
@@ -188,3 +195,27 @@ class TestLowerQuartile:
 
     def test_nothing_finite_reads_as_unlocked(self) -> None:
         assert _lower_quartile(np.array([np.nan])) == 4.0
+
+
+class TestBaselineActivity:
+    def _activity(self, x: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ch = compute_channels(x, FS_HZ)
+        prev_t = np.broadcast_to(r[None, :] - 300, (x.shape[0], r.size))
+        c = p_candidates(ch, r - 20, prev_t, np.zeros((x.shape[0], r.size)), FS_HZ)
+        return baseline_activity(ch, c, FS_HZ), c.found & ch.usable[:, None]
+
+    def test_sinus_p_rises_from_a_flat_baseline(self) -> None:
+        x, r = _record(noise_mv=0.0)
+        activity, voters = self._activity(x, r)
+        assert np.all(activity[voters] < P_BASELINE_ACTIVITY_MAX - 1.0)
+        assert not no_isoelectric_baseline(activity, voters)
+
+    def test_flutter_waves_leave_no_flat_stretch(self) -> None:
+        x, r = _record(noise_mv=0.0)
+        t = np.arange(x.shape[1]) / FS_HZ
+        x = x + 0.15 * np.sin(2 * np.pi * 5.0 * t)  # 300/min atrial waves, P-sized
+        activity, voters = self._activity(x, r)
+        assert no_isoelectric_baseline(activity, voters)
+
+    def test_no_voters_is_not_a_verdict(self) -> None:
+        assert not no_isoelectric_baseline(np.zeros((2, 3)), np.zeros((2, 3), dtype=bool))

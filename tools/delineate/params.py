@@ -95,6 +95,18 @@ P_AGREE_MS = 60.0
 #: isoelectric: its P boundaries follow the other leads' (a 0.05 mV P beside a 0.2 mV one is
 #: within the noise of its slopes).
 P_WEAK_FRACTION = 0.25
+#: The isoelectric TP stretch before a P wave is sought this far before its peak (ms): from
+#: past the P onset (P lasts ~120 ms, peaks mid-wave) back to 240 ms, within the TP segment
+#: at rates up to ~120/min ...
+P_BASELINE_MS = (240.0, 60.0)
+#: ... as the flattest stretch of this length (ms): two P/T-scale smoothing widths.
+P_BASELINE_FLAT_MS = 40.0
+#: A record has no P waves when, in the median lead and beat, that flattest stretch still
+#: moves at more than exp(-1.785) = 1/6 of the P candidate's steepest slope (log ratio).
+#: Fitted on the LUDB training half: midway between its largest sinus-rhythm value (-1.81)
+#: and the atrial fibrillation record just above it (-1.76), the interval with the best
+#: training P detection F1; its other AF records lie at -2.21 to -1.57.
+P_BASELINE_ACTIVITY_MAX = -1.785
 #: Number of P presence features (see tools.delineate.pwave.p_presence_features).
 N_PRESENCE_FEATURES = 10
 #: A P wave stands alone: the rest of its search window (farther than this from its peak)

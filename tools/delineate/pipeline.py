@@ -17,8 +17,10 @@ from tools.delineate.fusion import global_points, kth_extreme
 from tools.delineate.params import P_SEARCH_MS, T_SEARCH_MAX_MS
 from tools.delineate.pwave import (
     PresenceModel,
+    baseline_activity,
     borrow_weak_leads,
     find_p_waves,
+    no_isoelectric_baseline,
     p_candidates,
     p_presence_features,
     rr_irregularity,
@@ -205,6 +207,10 @@ def delineate_channels(
     cands = p_candidates(ch, qrs.global_on, prev_t_off, iso, fs_hz)
     feats = p_presence_features(cands, qrs.ptp_mv, qrs.global_on, ch.usable, irregularity, fs_hz)
     prob = presence(feats)
+    if no_isoelectric_baseline(
+        baseline_activity(ch, cands, fs_hz), cands.found & ch.usable[:, None]
+    ):
+        prob = np.zeros_like(prob)
     pw = find_p_waves(ch, cands, prob, qrs.global_on, qrs.on, iso, fs_hz, p_follow_majority)
     p_on = place("p_on", pw.onset_inputs)
     p_off = place("p_off", pw.offset_inputs)

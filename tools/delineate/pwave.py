@@ -20,6 +20,9 @@ import numpy as np
 from tools.delineate.filters import ABS_COARSE, ABS_FINE, COARSE_MV, FINE_MV, Channels
 from tools.delineate.params import (
     P_AGREE_MS,
+    P_BASELINE_ACTIVITY_MAX,
+    P_BASELINE_FLAT_MS,
+    P_BASELINE_MS,
     P_GAP_MS,
     P_ISOLATION_MS,
     P_SEARCH_MS,
@@ -155,6 +158,35 @@ def _template_correlation(
     num = (seg * template).sum(axis=-1)
     den = np.sqrt((seg**2).sum(axis=-1) * (template**2).sum(axis=-1)) + 1e-12
     return num / den
+
+
+def baseline_activity(ch: Channels, c: PCandidates, fs_hz: float) -> np.ndarray:
+    """Log activity ``[leads, beats]`` of the flattest stretch before each P candidate.
+
+    The least mean absolute P/T-scale slope over :data:`P_BASELINE_FLAT_MS` within
+    :data:`P_BASELINE_MS` before the candidate peak, over the candidate's own steepest slope.
+    A sinus P wave rises from an isoelectric TP segment; fibrillation and flutter waves leave
+    no flat stretch (the atrial-activity criterion of AF detectors, e.g. the TQ-segment
+    analysis of Ladavich & Ghoraani 2015).
+    """
+    far, near = (ms_to_samples(v, fs_hz) for v in P_BASELINE_MS)
+    width = max(ms_to_samples(P_BASELINE_FLAT_MS, fs_hz), 1)
+    peak = np.where(c.found, c.peak, 0)
+    before = ch.window(ABS_COARSE, peak - far, far - near)
+    run = np.cumsum(before, axis=-1, dtype=np.float64)
+    flattest = ((run[..., width:] - run[..., :-width]) / width).min(axis=-1, initial=np.inf)
+    own = ch.window(ABS_COARSE, peak - width, 2 * width + 1).max(axis=-1)
+    ratio = np.log(flattest + 1e-9) - np.log(own + 1e-9)
+    return np.where(c.found & np.isfinite(ratio), ratio, 0.0)
+
+
+def no_isoelectric_baseline(activity: np.ndarray, voters: np.ndarray) -> bool:
+    """Whether the record's P candidates rise from no flat baseline (fibrillation, flutter).
+
+    True when the median of :func:`baseline_activity` over the voting leads and beats
+    exceeds :data:`P_BASELINE_ACTIVITY_MAX`; the P presence vote is then overruled.
+    """
+    return bool(voters.any()) and float(np.median(activity[voters])) > P_BASELINE_ACTIVITY_MAX
 
 
 def _lower_quartile(values: np.ndarray) -> float:
