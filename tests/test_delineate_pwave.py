@@ -172,6 +172,15 @@ class TestBorrowWeakLeads:
         new_on, new_peak, new_off = borrow_weak_leads(on, peak, off, amp)
         np.testing.assert_array_equal(new_on[:2], on[:2])
         np.testing.assert_array_equal(new_peak[:2], peak[:2])
+        # Onset and peak follow; its own offset (after the new peak) stays.
+        assert (new_on[2, 0], new_peak[2, 0], new_off[2, 0]) == (102, 121, 130)
+
+    def test_offset_before_the_borrowed_peak_follows_too(self) -> None:
+        on = np.array([[100], [104], [40]])
+        peak = np.array([[120], [122], [60]])
+        off = np.array([[140], [146], [80]])
+        amp = np.array([[0.2], [0.2], [0.01]])
+        new_on, new_peak, new_off = borrow_weak_leads(on, peak, off, amp)
         assert (new_on[2, 0], new_peak[2, 0], new_off[2, 0]) == (102, 121, 143)
 
     def test_comparable_leads_are_unchanged(self) -> None:

@@ -364,18 +364,20 @@ def borrow_weak_leads(
     """P onset, peak and offset ``[leads, beats]`` with weak leads following the strong ones.
 
     A lead whose P amplitude is under :data:`P_WEAK_FRACTION` of the beat's largest shows an
-    almost isoelectric P wave, whose boundaries its scorers cannot place; it takes the median
-    onset, peak and offset of the beat's other leads (as the experts mark a P wave seen in
-    other leads). Beats without such leads are unchanged.
+    almost isoelectric P wave, whose onset its scorer cannot place (it drifts back into the
+    flat TP segment); it takes the median onset and peak of the beat's other leads (as the
+    experts mark a P wave seen in other leads). It keeps its own offset, which its scorer
+    places as well as in the strong leads, unless that would end the wave before its peak.
     """
     size = np.where((peak >= 0) & (on >= 0) & (off >= 0), np.abs(amplitude_mv), 0.0)
     strong = size >= P_WEAK_FRACTION * size.max(axis=0, initial=0.0)[None, :]
     strong &= size > 0
     weak = (peak >= 0) & ~strong & strong.any(axis=0)[None, :]
 
-    def follow(x: np.ndarray) -> np.ndarray:
-        typical = nan_median(np.where(strong, x, np.nan), axis=0)
-        filled = np.round(np.where(np.isfinite(typical), typical, ABSENT)).astype(np.int64)
-        return np.where(weak, filled[None, :], x)
+    def typical(x: np.ndarray) -> np.ndarray:
+        t = nan_median(np.where(strong, x, np.nan), axis=0)
+        return np.round(np.where(np.isfinite(t), t, ABSENT)).astype(np.int64)[None, :]
 
-    return follow(on), follow(peak), follow(off)
+    new_peak = np.where(weak, typical(peak), peak)
+    new_off = np.where(weak & (off <= new_peak), typical(off), off)
+    return np.where(weak, typical(on), on), new_peak, new_off
