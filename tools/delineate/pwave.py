@@ -2,12 +2,17 @@
 
 In each lead the P candidate is the largest interior extremum of the P/T-scale signal (against
 the PR-segment level) between the previous T wave and the QRS onset. Whether it is a P wave is
-scored by a logistic model of five candidate features (size relative to the QRS, isolation
-from other activity in the window, timing agreement with the lead's other beats and with the
-beat's other leads, correlation with the lead's median P waveform) and the record's RR
-irregularity; a beat has a P wave when the mean probability over usable leads is at least
-one half. Fibrillation and flutter waves are neither isolated nor locked to the QRS, so P is
-reported absent rather than invented.
+scored by a logistic model (:func:`p_presence_features`) of six candidate features (size
+relative to the QRS and to the window's high-frequency noise, isolation from other activity in
+the window, timing agreement with the lead's other beats and with the beat's other leads,
+correlation with the lead's median P waveform) and four record features (RR irregularity, the
+lead's typical template correlation, the typical timing deviations); a beat has a P wave when
+the mean probability over usable leads is at least one half. A record whose candidates rise
+from no isoelectric baseline (:func:`no_isoelectric_baseline`: fibrillation, flutter) has
+none. The beat's P time is the candidate most leads agree with; every usable lead then reports
+the P wave near it, and leads where it is nearly isoelectric take their onset and peak from the
+others (:func:`borrow_weak_leads`). Fibrillation and flutter waves are reported absent rather
+than invented as P waves.
 """
 
 from __future__ import annotations
