@@ -228,3 +228,16 @@ class TestBaselineActivity:
 
     def test_no_voters_is_not_a_verdict(self) -> None:
         assert not no_isoelectric_baseline(np.zeros((2, 3)), np.zeros((2, 3), dtype=bool))
+
+    def test_t_wave_running_into_the_p_wave_gives_no_verdict(self) -> None:
+        x, r = _record(noise_mv=0.0)
+        t = np.arange(x.shape[1]) / FS_HZ
+        x = x + 0.15 * np.sin(2 * np.pi * 5.0 * t)
+        ch = compute_channels(x, FS_HZ)
+        # The previous T wave ends 10 ms before the P search stops: no TP stretch to judge.
+        prev_t = np.broadcast_to(r[None, :] - 52, (2, r.size))
+        c = p_candidates(ch, r - 20, prev_t, np.zeros((2, r.size)), FS_HZ)
+        activity = baseline_activity(ch, c, FS_HZ)
+        voters = c.found & ch.usable[:, None]
+        assert np.isnan(activity[voters]).all()
+        assert not no_isoelectric_baseline(activity, voters)

@@ -8,7 +8,7 @@ the window, timing agreement with the lead's other beats and with the beat's oth
 correlation with the lead's median P waveform) and four record features (RR irregularity, the
 lead's typical template correlation, the typical timing deviations); a beat has a P wave when
 the mean probability over usable leads is at least one half. A record whose candidates rise
-from no isoelectric baseline (:func:`no_isoelectric_baseline`: fibrillation, flutter) has
+from no isoelectric TP segment (:func:`no_isoelectric_baseline`: fibrillation) has
 none. The beat's P time is the candidate most leads agree with; every usable lead then reports
 the P wave near it, and leads where it is nearly isoelectric take their onset and peak from the
 others (:func:`borrow_weak_leads`). Fibrillation and flutter waves are reported absent rather
@@ -166,32 +166,41 @@ def _template_correlation(
 
 
 def baseline_activity(ch: Channels, c: PCandidates, fs_hz: float) -> np.ndarray:
-    """Log activity ``[leads, beats]`` of the flattest stretch before each P candidate.
+    """Log activity ``[leads, beats]`` of the flattest TP stretch before each P candidate.
 
     The least mean absolute P/T-scale slope over :data:`P_BASELINE_FLAT_MS` within
-    :data:`P_BASELINE_MS` before the candidate peak, over the candidate's own steepest slope.
-    A sinus P wave rises from an isoelectric TP segment; fibrillation and flutter waves leave
-    no flat stretch (the atrial-activity criterion of AF detectors, e.g. the TQ-segment
-    analysis of Ladavich & Ghoraani 2015).
+    :data:`P_BASELINE_MS` before the candidate peak and after the previous T wave (the start
+    of the P search), over the candidate's own steepest slope; NaN where no such stretch fits
+    (the T wave runs into the P wave at fast rates). A sinus P wave rises from an isoelectric
+    TP segment; fibrillation and flutter waves leave no flat stretch (the atrial-activity
+    criterion of AF detectors, e.g. the TQ-segment analysis of Ladavich & Ghoraani 2015).
     """
     far, near = (ms_to_samples(v, fs_hz) for v in P_BASELINE_MS)
     width = max(ms_to_samples(P_BASELINE_FLAT_MS, fs_hz), 1)
     peak = np.where(c.found, c.peak, 0)
     before = ch.window(ABS_COARSE, peak - far, far - near)
     run = np.cumsum(before, axis=-1, dtype=np.float64)
-    flattest = ((run[..., width:] - run[..., :-width]) / width).min(axis=-1, initial=np.inf)
+    mean = (run[..., width:] - run[..., :-width]) / width
+    first = (peak - far + 1)[..., None] + np.arange(mean.shape[-1])  # each stretch's start
+    in_tp = first >= c.start[..., None]
+    flattest = np.where(in_tp, mean, np.inf).min(axis=-1, initial=np.inf)
     own = ch.window(ABS_COARSE, peak - width, 2 * width + 1).max(axis=-1)
     ratio = np.log(flattest + 1e-9) - np.log(own + 1e-9)
-    return np.where(c.found & np.isfinite(ratio), ratio, 0.0)
+    return np.where(c.found & np.isfinite(ratio), ratio, np.nan)
 
 
 def no_isoelectric_baseline(activity: np.ndarray, voters: np.ndarray) -> bool:
     """Whether the record's P candidates rise from no flat baseline (fibrillation, flutter).
 
-    True when the median of :func:`baseline_activity` over the voting leads and beats
-    exceeds :data:`P_BASELINE_ACTIVITY_MAX`; the P presence vote is then overruled.
+    True when most voting leads and beats have a TP stretch to judge (:func:`baseline_activity`
+    finite) and its median exceeds :data:`P_BASELINE_ACTIVITY_MAX`; the P presence vote is
+    then overruled. Records whose T waves run into the P waves give no verdict.
     """
-    return bool(voters.any()) and float(np.median(activity[voters])) > P_BASELINE_ACTIVITY_MAX
+    judged = activity[voters]
+    judged = judged[np.isfinite(judged)]
+    if judged.size == 0 or judged.size < 0.5 * int(voters.sum()):
+        return False
+    return float(np.median(judged)) > P_BASELINE_ACTIVITY_MAX
 
 
 def _lower_quartile(values: np.ndarray) -> float:
