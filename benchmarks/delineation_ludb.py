@@ -25,6 +25,14 @@ ours). R peaks: the experts' QRS marks (median over leads per beat), and/or the 
 detector (:func:`tools.beats.detect_r_peaks`); with detected peaks, annotated waves of missed
 beats count as false negatives.
 
+P errors are broken down (ours, reference R peaks) per record with its LUDB rhythm,
+conduction and pacing statements, per rhythm, and per cause: a beat voted P-absent where the
+experts mark P (FN), a lead left without P in a beat that has one (FN), a beat voted P-present
+where the experts mark none (FP: AF, flutter, paced rhythms), a P in a lead the experts left
+unmarked in a beat they mark elsewhere (FP), and a P found in the wrong place (FP + FN).
+Annotated P waves assigned to no beat (several P waves per beat in AV block) are counted too:
+with reference R peaks they are not scored, with detected peaks they count as misses.
+
     python benchmarks/delineation_ludb.py                # held-out half, both peak sources
     python benchmarks/delineation_ludb.py --no-neurokit --peaks reference
 """
@@ -182,6 +190,80 @@ def score(
             tally.errors[(method, name, variant)].append((est - truth)[ok] * (1000.0 / fs))
 
 
+P_CAUSES = (
+    "fn_beat_voted_absent",
+    "fn_lead_without_p",
+    "fp_beat_voted_present",
+    "fp_lead_unmarked",
+    "wrong_place",
+    "p_not_assigned_to_a_beat",
+)
+
+
+def p_breakdown(rec: AnnotatedRecord, ref: Reference, det_peak: np.ndarray) -> dict[str, int]:
+    """P detection counts of one record by cause (see the module notes)."""
+    c = detection_counts(
+        det_peak, ref.p_on, ref.p_peak, ref.p_off, (ref.span_first, ref.span_last), rec.fs_hz
+    )
+    det = (det_peak >= ref.span_first[:, None]) & (det_peak <= ref.span_last[:, None])
+    det &= det_peak >= 0
+    marked = ref.p_peak >= 0
+    hit = wave_matches(det_peak, ref.p_on, ref.p_peak, ref.p_off, rec.fs_hz)
+    ours_beat = np.asarray((det_peak >= 0).any(axis=0))[None, :]
+    experts_beat = np.asarray(marked.any(axis=0))[None, :]
+    missed = marked & ~hit & (det_peak < 0)
+    extra = det & ~hit & ~marked
+    counts = [
+        missed & ~ours_beat,
+        missed & ours_beat,
+        extra & ~experts_beat,
+        extra & experts_beat,
+        det & marked & ~hit,
+    ]
+    out = {name: int(m.sum()) for name, m in zip(P_CAUSES, counts, strict=False)}
+    out["p_not_assigned_to_a_beat"] = int(_unassigned(rec, ref, "p").sum())
+    out.update(tp=int(c.tp.sum()), fp=int(c.fp.sum()), fn=int(c.fn.sum()))
+    out.update(beats_p_experts=int(experts_beat.sum()), beats_p_ours=int(ours_beat.sum()))
+    return out
+
+
+def ludb_statements(folder: Path) -> dict[str, dict[str, str]]:
+    """Rhythm, conduction and pacing statements of each LUDB record (from ``ludb.csv``)."""
+    from tools.readers.wfdb_dir import LudbDataset
+
+    out = {}
+    for entry in LudbDataset(folder).entries():
+        st = entry.metadata.get("ludb_statements", {})
+        out[entry.record_id] = {
+            k: "; ".join(st.get(col, [])) or "-"
+            for k, col in (
+                ("rhythm", "Rhythms"),
+                ("conduction", "Conduction abnormalities"),
+                ("pacing", "Cardiac pacing"),
+            )
+        }
+    return out
+
+
+def print_p_breakdown(rows: dict[str, dict], statements: dict[str, dict[str, str]]) -> None:
+    print("\nP errors per record (ours, reference R peaks; records without errors left out):")
+    print(f"{'id':>4s} {'tp':>4s} {'fp':>4s} {'fn':>4s} {'beats P exp/ours':>16s}  statements")
+    by_rhythm: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(3, int))
+    causes = np.zeros(len(P_CAUSES), int)
+    for rid, row in sorted(rows.items(), key=lambda kv: -(kv[1]["fp"] + kv[1]["fn"])):
+        st = statements.get(rid, {"rhythm": "?", "conduction": "?", "pacing": "?"})
+        by_rhythm[st["rhythm"]] += (row["tp"], row["fp"], row["fn"])
+        causes += [row[c] for c in P_CAUSES]
+        if row["fp"] + row["fn"]:
+            beats = f"{row['beats_p_experts']}/{row['beats_p_ours']}"
+            text = " | ".join(v for v in st.values() if v != "-")
+            print(f"{rid:>4s} {row['tp']:4d} {row['fp']:4d} {row['fn']:4d} {beats:>16s}  {text}")
+    print("\nper rhythm: tp / fp / fn")
+    for rhythm, (tp, fp, fn) in sorted(by_rhythm.items()):
+        print(f"  {rhythm:40s} {tp:5d} {fp:5d} {fn:5d}")
+    print("per cause: " + ", ".join(f"{c} {n}" for c, n in zip(P_CAUSES, causes, strict=True)))
+
+
 def _stats(parts: list[np.ndarray]) -> dict[str, float]:
     e = np.concatenate(parts) if parts else np.zeros(0)
     if e.size == 0:
@@ -292,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     methods = ("ours",) if args.no_neurokit else METHODS
     kinds = ("reference", "detected") if args.peaks == "both" else (args.peaks,)
     tallies = {kind: Tally() for kind in kinds}
+    breakdown: dict[str, dict] = {}
     leads: tuple[str, ...] = ()
     for rid in ids:
         rec = load_ludb(folder, rid)
@@ -309,16 +392,21 @@ def main(argv: list[str] | None = None) -> None:
             for m in methods:
                 pts, seconds = ours(rec, r) if m == "ours" else neurokit(rec, r)
                 tally.seconds[m].append(seconds)
+                if m == "ours" and kind == "reference":
+                    breakdown[str(rid)] = p_breakdown(rec, ref, pts.lead["p_peak"])
                 score(tally, m, pts, rec, ref, leads, with_missed=kind == "detected")
     results = {
         "split": args.split,
         "records": [str(i) for i in ids],
         "by_r_peaks": {kind: summarise(t, leads, methods) for kind, t in tallies.items()},
+        "p_breakdown": breakdown,
     }
     for kind in kinds:
         print_tables(
             f"LUDB {args.split}, {kind} R peaks", results["by_r_peaks"][kind], methods, leads
         )
+    if breakdown:
+        print_p_breakdown(breakdown, ludb_statements(folder))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"\nwrote {args.out}")

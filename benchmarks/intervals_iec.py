@@ -8,7 +8,10 @@ References:
   lead); the record's reference interval is the median over its beats.
 - QTDB (53 records, 2 leads, 250 Hz): the manual ``.q1c`` marks (made viewing both leads);
   the record's reference is the median over its ~30 annotated beats. Records without marked
-  P waves give no P duration or PR.
+  P waves give no P duration or PR, nor do records whose P waves are marked on fewer than
+  :data:`P_MARKED_FRACTION` of the annotated beats (QTDB sel36: one P wave, PR 488 ms, in 31
+  beats; the annotator found no P wave to mark in the others, so one beat is no reference
+  for the record's P wave). They are listed under ``sparse_p_reference``.
 
 Ours, per record: the global intervals of the median beat (the representative beat, as
 electrocardiographs report them); the median over the reference beats of our per-beat global
@@ -61,6 +64,16 @@ IEC_LIMITS_MS = {
     "qt_ms": (25.0, 30.0),
 }
 MODES = ("median_beat", "beats", "median_beat_fitted")
+#: The P duration and PR references need P marks on at least this fraction of the beats.
+P_MARKED_FRACTION = 0.5
+P_INTERVALS = ("p_ms", "pr_ms")
+
+
+def sparse_p_marks(rec: AnnotatedRecord, r_ref: np.ndarray) -> bool:
+    """Whether the experts marked P waves on some but under half of the reference beats."""
+    ref_gp, ref_beats = reference_globals(rec, r_ref)
+    marked = int(((ref_gp.p_on >= 0) & ref_beats).sum())
+    return 0 < marked < P_MARKED_FRACTION * int(ref_beats.sum())
 
 
 def reference_globals(rec: AnnotatedRecord, r: np.ndarray) -> tuple[GlobalPoints, np.ndarray]:
@@ -90,9 +103,10 @@ def record_errors(
     """Per interval and mode: ours - reference for one record (NaN when either is missing)."""
     ref_gp, ref_beats = reference_globals(rec, r_ref)
     ref_iv = ref_gp.intervals_ms(rec.fs_hz)
+    sparse = sparse_p_marks(rec, r_ref)
     reference = {
         k: float(np.nanmedian(np.where(ref_beats, v, np.nan)))
-        if ref_beats.any() and np.isfinite(v[ref_beats]).any()
+        if ref_beats.any() and np.isfinite(v[ref_beats]).any() and not (sparse and k in P_INTERVALS)
         else float("nan")
         for k, v in ref_iv.items()
     }
@@ -191,9 +205,12 @@ def main(argv: list[str] | None = None) -> None:
             kind: {m: defaultdict(list) for m in MODES} for kind in kinds
         }
         per_record: dict = defaultdict(dict)
+        sparse: list[str] = []
         for rid in ids:
             rec = load(dataset, folder, rid)
             r_ref = reference_r_peaks(rec.waves, rec.fs_hz)
+            if sparse_p_marks(rec, r_ref):
+                sparse.append(rid)
             for kind in kinds:
                 if kind == "reference":
                     r = r_ref
@@ -210,11 +227,14 @@ def main(argv: list[str] | None = None) -> None:
             kind: {"summary": summarise(errors[kind]), "per_record": per_record[kind]}
             for kind in kinds
         }
+        results[dataset]["sparse_p_reference"] = sparse
         for kind in kinds:
             print_table(
                 f"{dataset} ({len(ids)} records), {kind} R peaks: ours - reference (ms)",
                 results[dataset][kind]["summary"],
             )
+        if sparse:
+            print(f"no P/PR reference (P marked on < half the beats): {', '.join(sparse)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"\nwrote {args.out}")

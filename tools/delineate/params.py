@@ -91,8 +91,28 @@ P_GAP_MS = 44.0
 #: P timing deviations are measured in units of this tolerance: sinus PR varies by < 20 ms
 #: beat to beat, fibrillation waves keep no fixed timing to the QRS.
 P_TIMING_TOLERANCE_MS = 30.0
+#: A lead keeps its own P candidate when it lies this close to the beat's multi-lead P time
+#: (LUDB experts' P peaks of one beat spread over leads with an SD of ~12 ms; P lasts ~100 ms).
+P_AGREE_MS = 60.0
+#: A lead whose P wave is smaller than this fraction of the beat's largest P (mV) is nearly
+#: isoelectric: its P boundaries follow the other leads' (a 0.05 mV P beside a 0.2 mV one is
+#: within the noise of its slopes).
+P_WEAK_FRACTION = 0.25
+#: The isoelectric TP stretch before a P wave is sought this far before its peak (ms): from
+#: past the P onset (P lasts ~120 ms, peaks mid-wave) back to 240 ms, within the TP segment
+#: at rates up to ~120/min ...
+P_BASELINE_MS = (240.0, 60.0)
+#: ... as the flattest stretch of this length (ms): two P/T-scale smoothing widths.
+P_BASELINE_FLAT_MS = 40.0
+#: A record has no P waves when, in the median lead and beat with a TP stretch, the flattest
+#: stretch still moves at more than exp(-1.79) = 1/6 of the P candidate's steepest slope (log
+#: ratio). Fitted on the LUDB training half: midway between its largest sinus-rhythm value
+#: (-1.88) and the atrial fibrillation records above it (-1.70, -1.55), the interval with the
+#: best training P detection F1. Records where the T wave runs into the P wave (sinus
+#: tachycardia, 2:1 flutter) mostly have no TP stretch and get no verdict.
+P_BASELINE_ACTIVITY_MAX = -1.79
 #: Number of P presence features (see tools.delineate.pwave.p_presence_features).
-N_PRESENCE_FEATURES = 6
+N_PRESENCE_FEATURES = 10
 #: A P wave stands alone: the rest of its search window (farther than this from its peak)
 #: is baseline, unlike flutter or fibrillation waves, which fill the whole window.
 P_ISOLATION_MS = 60.0

@@ -17,7 +17,10 @@ from tools.delineate.fusion import global_points, kth_extreme
 from tools.delineate.params import P_SEARCH_MS, T_END_BEFORE_P_MS, T_SEARCH_MAX_MS
 from tools.delineate.pwave import (
     PresenceModel,
+    baseline_activity,
+    borrow_weak_leads,
     find_p_waves,
+    no_isoelectric_baseline,
     p_candidates,
     p_presence_features,
     rr_irregularity,
@@ -268,18 +271,23 @@ def delineate_channels(
     cands = p_candidates(ch, qrs.global_on, prev_t_off, iso, fs_hz)
     feats = p_presence_features(cands, qrs.ptp_mv, qrs.global_on, ch.usable, irregularity, fs_hz)
     prob = presence(feats)
+    if no_isoelectric_baseline(
+        baseline_activity(ch, cands, fs_hz), cands.found & ch.usable[:, None]
+    ):
+        prob = np.zeros_like(prob)
     pw = find_p_waves(ch, cands, prob, qrs.global_on, qrs.on, iso, fs_hz, p_follow_majority)
     p_on = place("p_on", pw.onset_inputs)
     p_off = place("p_off", pw.offset_inputs)
+    p_on, p_peak, p_off = borrow_weak_leads(p_on, pw.peak, p_off, pw.amplitude_mv)
     peaks = find_qrs_peaks(ch, qrs.on, qrs.off, fs_hz, kth_extreme(qrs.off, latest=True))
-    has_p = (pw.peak >= 0) & (p_on >= 0) & (p_off >= 0)
+    has_p = (p_peak >= 0) & (p_on >= 0) & (p_off >= 0)
     next_p_on = _next_beat(np.where(has_p, p_on, ABSENT), r, rr_next)
-    next_p_peak = _next_beat(np.where(has_p, pw.peak, ABSENT), r, rr_next)
+    next_p_peak = _next_beat(np.where(has_p, p_peak, ABSENT), r, rr_next)
     t_off = _t_off_before_p(place, tw.offset_inputs, t_off, next_p_on, next_p_peak, fs_hz)
     has_t = tw.peak >= 0
     points = WavePoints(
         p_on=np.where(has_p, p_on, ABSENT),
-        p_peak=np.where(has_p, pw.peak, ABSENT),
+        p_peak=np.where(has_p, p_peak, ABSENT),
         p_off=np.where(has_p, p_off, ABSENT),
         qrs_on=qrs.on,
         q_peak=peaks.q,

@@ -37,6 +37,7 @@ from tools.delineate.scorer import (
     place_boundary,
 )
 from tools.delineate.windows import ABSENT
+from tools.errors import MissingFileError
 
 #: Fitting order: each stage's inputs depend on what was fitted before it.
 STAGES: tuple[tuple[str, ...], ...] = (
@@ -273,10 +274,23 @@ def fit_fusion(records: Sequence[AnnotatedRecord], weights: dict[str, np.ndarray
     return table
 
 
-def fit_all(records: Sequence[AnnotatedRecord], l2: float = L2_PENALTY) -> dict[str, np.ndarray]:
-    """Fit every scorer, the P presence model and the global fusion, stage by stage."""
+def fit_all(
+    records: Sequence[AnnotatedRecord],
+    l2: float = L2_PENALTY,
+    keep: dict[str, np.ndarray] | None = None,
+    first_stage: int = 0,
+) -> dict[str, np.ndarray]:
+    """Fit every scorer, the P presence model and the global fusion, stage by stage.
+
+    With ``first_stage`` > 0 the earlier stages' weights are taken from ``keep`` (a fitted
+    weights file) unchanged, so refitting the P wave leaves the QRS and T scorers as they are.
+    """
+    if first_stage and keep is None:
+        raise ValueError("refitting from a later stage needs the earlier stages' weights")
     weights: dict[str, np.ndarray] = {}
-    for stage in STAGES:
+    for stage in STAGES[:first_stage]:
+        weights.update({name: (keep or {})[name] for name in stage})
+    for stage in STAGES[first_stage:]:
         store = collect(records, weights, stage)
         for name in stage:
             x, t, adm, _ = store[name].arrays()
@@ -289,16 +303,35 @@ def fit_all(records: Sequence[AnnotatedRecord], l2: float = L2_PENALTY) -> dict[
     return weights
 
 
+def _read_kept(path: Path) -> dict[str, np.ndarray]:
+    """Every array of a weights file, unchecked (the refitted stages may change shape)."""
+    if not path.is_file():
+        raise MissingFileError(path, "weights file to keep stages from is missing")
+    with np.load(path) as data:
+        return {k: np.asarray(data[k], dtype=np.float64) for k in data.files}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ludb", type=Path, required=True, help="LUDB folder (with data/)")
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH, help="weights file to write")
     parser.add_argument("--l2", type=float, default=L2_PENALTY, help="L2 penalty")
+    parser.add_argument(
+        "--from-stage",
+        choices=[stage[0] for stage in STAGES],
+        default=STAGES[0][0],
+        help="refit from this stage on, keeping the earlier stages of --keep",
+    )
+    parser.add_argument(
+        "--keep", type=Path, default=WEIGHTS_PATH, help="weights file of the kept stages"
+    )
     args = parser.parse_args(argv)
+    first = [stage[0] for stage in STAGES].index(args.from_stage)
+    keep = _read_kept(args.keep) if first else None
     ids = [i for i in ludb_record_ids(args.ludb) if is_training_record(i)]
     records = [load_ludb(args.ludb, i) for i in ids]
     print(f"fitting on {len(records)} LUDB training records")
-    weights = fit_all(records, args.l2)
+    weights = fit_all(records, args.l2, keep, first)
     np.savez(args.out, **{k: v.astype(np.float32) for k, v in weights.items()})  # type: ignore[arg-type]
     print(f"wrote {args.out}")
 
