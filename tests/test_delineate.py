@@ -95,6 +95,18 @@ class TestDelineateSynthetic:
         for lead in ("II", "V5", "V6"):
             assert np.mean(labels[d.lead_names.index(lead)] == "positive") > 0.8, lead
 
+    def test_near_isoelectric_lead_does_not_steer_the_t_peak(self) -> None:
+        # axis 0: aVF's QRS is ~0 mV; weighed by 1 / its QRS amplitude it once pulled the
+        # multi-lead T time onto the next P wave, and every lead took the P as its T peak
+        d, ecg = _run(SynthSpec(hr_bpm=120, conduction="lbbb", axis_deg=0))
+        truth_peak = ecg.truth.fiducials["t_peak"] - ecg.truth.r_peaks
+        assert d.median is not None
+        m = d.median
+        for lead in ("I", "II", "V1", "V5"):
+            k = d.lead_names.index(lead)
+            peak_ms = (int(m.points.t_peak[k]) - m.r_index) * 1000.0 / d.fs_hz
+            assert abs(peak_ms - float(np.median(truth_peak)) * 1000.0 / d.fs_hz) <= 30.0, lead
+
     @pytest.mark.parametrize("hr_bpm", [50, 80, 120])
     def test_no_p_wave_invented_in_atrial_fibrillation(self, hr_bpm: int) -> None:
         d, _ = _run(SynthSpec(hr_bpm=hr_bpm, rhythm="afib"))

@@ -67,6 +67,10 @@ T_FLAT_FRACTION = 0.04
 #: sigma) to the multi-lead T maximum: T waves of all leads peak within ~60 ms of each other,
 #: so a small lead does not lock onto a U wave or the next P.
 T_CONSENSUS_SIGMA_MS = 60.0
+#: The multi-lead T maximum weighs each lead's |T| by 1 / its QRS amplitude, floored here: a
+#: lead whose QRS is near-isoelectric (a lead perpendicular to the QRS axis) would otherwise
+#: weigh 1000x and drag the T time onto its own P wave (synthetic LBBB, axis 0, aVF).
+T_CONSENSUS_MIN_QRS_MV = 0.1
 #: Expected T peak time after R is this times sqrt(RR in s), in s (Bazett-type scaling; the
 #: median on LUDB and QTDB is 0.28-0.29, the 1st-99th percentiles 0.21-0.41) ...
 T_PEAK_RR_COEF = 0.29

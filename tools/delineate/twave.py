@@ -17,6 +17,7 @@ from tools.delineate.baseline import baseline_between, isoelectric_level
 from tools.delineate.filters import ABS_COARSE, ABS_FINE, COARSE_MV, Channels
 from tools.delineate.params import (
     T_BIPHASIC_RATIO,
+    T_CONSENSUS_MIN_QRS_MV,
     T_CONSENSUS_SIGMA_MS,
     T_FLAT_FRACTION,
     T_FLAT_MV,
@@ -79,7 +80,7 @@ def _consensus(
     peak time (``expected``, ``spread``: window indices ``[beats]``), so that at fast rates a
     larger P wave of the next beat does not pass for the T wave.
     """
-    weight = np.where(usable[:, None], 1.0 / np.maximum(qrs_ptp, 1e-3), 0.0)
+    weight = np.where(usable[:, None], 1.0 / np.maximum(qrs_ptp, T_CONSENSUS_MIN_QRS_MV), 0.0)
     energy = (np.where(inside, np.abs(dev), 0.0) * weight[..., None]).sum(axis=0)
     w = np.arange(dev.shape[-1])
     prior = np.exp(-0.5 * ((w - expected[:, None]) / spread[:, None]) ** 2)
