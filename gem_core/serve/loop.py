@@ -235,12 +235,7 @@ class EngineLoop:
         sink = self._live.get(request_id)
         if sink is None:  # finished already, or never accepted
             return
-        sink.detached = True
-        try:
-            self.engine.abort(request_id)
-        except Exception:
-            log.exception("engine.abort failed for request %s", request_id)
-            self._forget(request_id)
+        self._detach(request_id, sink)
 
     def _step(self) -> None:
         try:
@@ -270,6 +265,16 @@ class EngineLoop:
         for sink, event in deliveries:
             sink.put(event)
 
+    def _detach(self, request_id: str, sink: _Sink) -> None:
+        """Stop delivering to ``sink`` and abort the request in the engine; when the engine
+        cannot abort it, forget it here (it would never finish)."""
+        sink.detached = True
+        try:
+            self.engine.abort(request_id)
+        except Exception:
+            log.exception("engine.abort failed for request %s", request_id)
+            self._forget(request_id)
+
     def _forget(self, request_id: str) -> None:
         if self._live.pop(request_id, None) is not None:
             with self._lock:
@@ -278,11 +283,7 @@ class EngineLoop:
     def _fail_all(self, error: BaseException) -> None:
         for request_id, sink in list(self._live.items()):
             sink.put(error)
-            sink.detached = True
-            try:
-                self.engine.abort(request_id)
-            except Exception:
-                log.exception("engine.abort failed for request %s", request_id)
+            self._detach(request_id, sink)
             self._forget(request_id)
 
     def _update_load(self) -> None:
