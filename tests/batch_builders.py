@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from agent.batch.jsonl import iter_lines
 from agent.batch.lines import line_id, normalised_line
 from tests.loopback_openai import ScriptedChatServer
@@ -106,3 +108,17 @@ def failure_events(out: Path) -> list[dict[str, Any]]:
 def summary(out: Path) -> dict[str, Any]:
     value: dict[str, Any] = json.loads((out / "summary.json").read_text())
     return value
+
+
+def batch_app() -> typer.Typer:
+    """A Typer app with only ``gem-agent batch``, for CliRunner tests."""
+    from agent.cli_batch import batch
+
+    app = typer.Typer()
+    app.command("batch")(batch)
+
+    @app.callback()
+    def _main() -> None:
+        """gem-agent (test app: only the batch command)."""
+
+    return app

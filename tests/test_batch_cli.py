@@ -18,11 +18,12 @@ import typer
 from typer.testing import CliRunner
 
 from agent.batch.outputs import REPORTS_FILE, SUMMARY_FILE
-from agent.cli_batch import EXIT_INTERRUPTED, _reader_options, batch
+from agent.cli_batch import EXIT_INTERRUPTED, _reader_options
 from tests.batch_builders import (
     ANSWER,
     CORRUPT_ID,
     CountingServer,
+    batch_app,
     failure_events,
     good_ids,
     normalised_reports,
@@ -37,13 +38,7 @@ N_GOOD = 12
 CHILD_TIMEOUT_S = 120
 POLL_S = 0.005
 
-app = typer.Typer()
-app.command("batch")(batch)
-
-
-@app.callback()
-def _main() -> None:
-    """gem-agent (test app: only the batch command)."""
+app = batch_app()
 
 
 runner = CliRunner()
@@ -70,19 +65,14 @@ def _invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _in_process(folder: Path, out: Path, *args: str) -> tuple[int, str]:
+    """``gem-agent batch FOLDER --out OUT --workers 0 ARGS...`` (threads in this process)."""
+    return _invoke(str(folder), "--out", str(out), "--workers", "0", *args)
+
+
 class TestCommand:
     def test_json_summary(self, folder: Path, tmp_path: Path) -> None:
-        code, output = _invoke(
-            str(folder),
-            "--out",
-            str(tmp_path),
-            "--workers",
-            "0",
-            "--limit",
-            "3",
-            "--json",
-            "--quiet",
-        )
+        code, output = _in_process(folder, tmp_path, "--limit", "3", "--json", "--quiet")
         assert code == 0, output
         s = json.loads(output)  # --json --quiet: only the summary on stdout
         assert s["counts"]["done"] == 3 and s["source"]["kind"] == "wfdb-dir"
@@ -90,14 +80,8 @@ class TestCommand:
         assert sorted(report_keys(tmp_path)) == good_ids(3)
 
     def test_human_summary(self, folder: Path, tmp_path: Path) -> None:
-        code, output = _invoke(
-            str(folder),
-            "--out",
-            str(tmp_path),
-            "--workers",
-            "0",
-            "--ids",
-            str(_ids_file(tmp_path, [CORRUPT_ID, "r00"])),
+        code, output = _in_process(
+            folder, tmp_path, "--ids", str(_ids_file(tmp_path, [CORRUPT_ID, "r00"]))
         )
         assert code == 0, output
         assert "complete: 1 interpreted (0 unusable), 1 failed" in output
@@ -106,12 +90,9 @@ class TestCommand:
         assert "2/2" in bar and "rec/s" in bar and "1 done 1 failed" in bar
 
     def test_formats_and_reader_options(self, folder: Path, tmp_path: Path) -> None:
-        code, output = _invoke(
-            str(folder),
-            "--out",
-            str(tmp_path),
-            "--workers",
-            "0",
+        code, output = _in_process(
+            folder,
+            tmp_path,
             "--quiet",
             "--limit",
             "1",
@@ -156,15 +137,7 @@ class TestCommand:
         assert code == 2 and "no such file or folder" in output
 
     def test_bad_case_base(self, folder: Path, tmp_path: Path) -> None:
-        code, output = _invoke(
-            str(folder),
-            "--out",
-            str(tmp_path),
-            "--workers",
-            "0",
-            "--case-base",
-            str(tmp_path / "no-base"),
-        )
+        code, output = _in_process(folder, tmp_path, "--case-base", str(tmp_path / "no-base"))
         assert code == 2 and "case-base folder does not exist" in output
         assert summary(tmp_path)["status"] == "failed"
 

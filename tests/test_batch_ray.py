@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from agent.batch import (
@@ -35,11 +34,11 @@ from agent.batch.ray_executor import (
     endpoint_urls,
     gate_shares,
 )
-from agent.cli_batch import batch
 from gem_core.backends.endpoint import EndpointSettings
 from tests.batch_builders import (
     CORRUPT_ID,
     FLAT_ID,
+    batch_app,
     failure_events,
     good_ids,
     normalised_reports,
@@ -58,13 +57,7 @@ MODEL_DELAY_S = 0.5
 #: Object store of the test's Ray instance (bytes; Ray's minimum is 75 MiB).
 OBJECT_STORE_BYTES = 100 * 1024**2
 
-app = typer.Typer()
-app.command("batch")(batch)
-
-
-@app.callback()
-def _main() -> None:
-    """gem-agent (test app: only the batch command)."""
+app = batch_app()
 
 
 cli = CliRunner()
