@@ -23,8 +23,9 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from agent.batch.jsonl import (
     append_line,
@@ -43,6 +44,8 @@ from agent.batch.lines import (
     resolved_line,
 )
 from agent.batch.model import BatchError, Outcome, RecordDone, RecordFailure
+
+T = TypeVar("T")
 
 REPORTS_FILE = "reports.jsonl"
 FAILURES_FILE = "failures.jsonl"
@@ -171,23 +174,13 @@ def _lock(path: Path) -> int:
 
 def read_done_keys(path: str | Path) -> list[str]:
     """Keys of the complete lines of a ``reports.jsonl`` (a torn last line is ignored)."""
-    keys = []
-    for number, line in iter_lines(path):
-        try:
-            keys.append(line_id(line))
-        except ValueError as exc:
-            raise corrupt_line(path, number, str(exc)) from None
-    return keys
+    return list(_parsed_lines(path, line_id))
 
 
 def read_failures(path: str | Path) -> dict[str, RecordFailure]:
     """The ids of ``failures.jsonl`` whose last event is ``failed``, with that failure."""
     failures: dict[str, RecordFailure] = {}
-    for number, line in iter_lines(path):
-        try:
-            value = parse_line(line)
-        except ValueError as exc:
-            raise corrupt_line(path, number, str(exc)) from None
+    for value in _parsed_lines(path, parse_line):
         if value.get("event") == "failed":
             failures[value["id"]] = failure_from_line(value)
         else:
@@ -202,10 +195,14 @@ def read_reports(folder: str | Path) -> list[dict[str, Any]]:
     parse what you need.
     """
     path = Path(folder) / REPORTS_FILE
-    lines = []
+    return list(_parsed_lines(path, parse_line))
+
+
+def _parsed_lines(path: str | Path, parse: Callable[[bytes], T]) -> Iterator[T]:
+    """``parse`` of every complete line of a JSONL file; a line it rejects (ValueError) is a
+    :func:`corrupt_line` error naming the file and line."""
     for number, line in iter_lines(path):
         try:
-            lines.append(parse_line(line))
+            yield parse(line)
         except ValueError as exc:
             raise corrupt_line(path, number, str(exc)) from None
-    return lines
